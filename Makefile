@@ -1,0 +1,47 @@
+# Qijia: `make demo` sets everything up and serves the platform; `make test` runs the whole suite.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/qijia
+TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: demo install test test-fast lint bench migrate seed-city clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/python manage.py migrate --noinput -v 0
+	$(BIN)/python manage.py load_reference
+	$(BIN)/python manage.py seed --scale demo --if-empty
+	$(BIN)/python manage.py demo_accounts
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: $(STAMP)
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) QIJIA_TESTING=1 QIJIA_TASKS_EAGER=1 \
+	  QIJIA_FAST_HASHER=1 $(BIN)/python manage.py makemigrations --check --dry-run -v 0
+	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) QIJIA_TESTING=1 QIJIA_TASKS_EAGER=1 \
+	  QIJIA_FAST_HASHER=1 $(BIN)/pytest $(PYTEST_ARGS)
+
+# The same suite on the embedded SQLite default (quick local loop, no services needed).
+test-fast: $(STAMP)
+	QIJIA_TESTING=1 QIJIA_FAST_HASHER=1 QIJIA_VAR_DIR=$$(mktemp -d) $(BIN)/pytest -m "not browser" $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check qijia config
+	$(BIN)/ruff format --check qijia config
+
+bench: $(STAMP)
+	$(BIN)/python -m qijia.bench $(BENCH_ARGS)
+
+clean:
+	rm -rf var staticfiles

@@ -1,0 +1,46 @@
+"""The JSON API root: /api/v1/, OpenAPI at /api/v1/openapi.json, docs at /api/v1/docs."""
+
+from django.http import HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, ValidationError
+from ninja.security import django_auth
+
+from qijia.core.errors import DomainError
+
+api = NinjaAPI(
+    title="Qijia 企家 API",
+    version="1",
+    urls_namespace="api",
+    auth=django_auth,
+    description="企家平台接口。错误统一返回 {code, message, fields}。",
+)
+
+
+@api.exception_handler(DomainError)
+def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    return api.create_response(request, exc.as_dict(), status=exc.status)
+
+
+@api.exception_handler(ValidationError)
+def validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    fields = {}
+    for err in exc.errors:
+        loc = ".".join(str(p) for p in err.get("loc", [])[1:]) or "body"
+        fields[loc] = err.get("msg", "无效")
+    return api.create_response(
+        request,
+        {"code": "validation_failed", "message": "请求参数有误", "fields": fields},
+        status=422,
+    )
+
+
+@api.exception_handler(AuthenticationError)
+def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return api.create_response(
+        request,
+        {"code": "unauthenticated", "message": "未登录或凭证无效", "fields": {}},
+        status=401,
+    )
+
+
+api.add_router("/enterprises", "qijia.enterprises.api.router")

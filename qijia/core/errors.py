@@ -1,0 +1,55 @@
+"""Domain errors: a stable code, a Chinese message, optional per-field details.
+
+The API renders them as {"code", "message", "fields"} with ``status``; forms show ``message``.
+"""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status = 400
+    code = "invalid"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        fields: dict[str, str] | None = None,
+        status: int | None = None,
+    ):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+        self.fields = fields or {}
+
+    def as_dict(self) -> dict:
+        return {"code": self.code, "message": self.message, "fields": self.fields}
+
+
+class ValidationFailed(DomainError):
+    status = 422
+    code = "validation_failed"
+
+
+class PermissionDenied(DomainError):
+    status = 403
+    code = "permission_denied"
+
+
+class NotFound(DomainError):
+    status = 404
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+class InvalidTransition(DomainError):
+    status = 409
+    code = "invalid_transition"
