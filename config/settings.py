@@ -159,6 +159,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("QIJIA_STATIC_ROOT", BASE_DIR / "staticfiles"))
+WHITENOISE_USE_FINDERS = DEBUG or env_bool("QIJIA_TESTING")
 MEDIA_ROOT = Path(os.environ.get("QIJIA_MEDIA_ROOT", VAR_DIR / "media"))
 MEDIA_URL = "/media/"
 
