@@ -1,0 +1,195 @@
+"""Rows of an integrity bundle and the findings the engine produces.
+
+Plain frozen dataclasses (no Django): the loader (bundle.py) builds them, the detectors read them,
+and the platform can build the same rows from its own database to screen with the same rules.
+Values are kept as they appear in the file (trimmed); detectors normalise identifiers themselves so
+that evidence can always be traced back to the source row. ``line`` is the 1-based line number in
+the source CSV (the header is line 1), 0 for rows that did not come from a file.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import zipfile
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+ROLES = (
+    "legal_representative",
+    "shareholder",
+    "director",
+    "supervisor",
+    "manager",
+    "finance_contact",
+    "contact",
+)
+REGISTRY_LISTS = ("ineligible", "blacklist")
+
+KINDS = (
+    "invalid_uscc",
+    "ineligible_applicant",
+    "blacklisted_applicant",
+    "duplicate_photo",
+    "duplicate_invoice",
+    "invoice_buyer_mismatch",
+    "invoice_outside_period",
+    "related_party_supplier",
+)
+SEVERITIES = ("high", "medium", "low")
+
+
+@dataclass(frozen=True, slots=True)
+class EnterpriseRow:
+    uscc: str
+    name: str
+    town: str = ""
+    industry_code: str = ""
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    established_on: dt.date | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PersonRow:
+    person_key: str
+    name: str
+    id_number: str = ""
+    phone: str = ""
+    email: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RoleRow:
+    person_key: str
+    uscc: str
+    role: str
+    share_pct: Decimal | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class HoldingRow:
+    holder_uscc: str
+    held_uscc: str
+    share_pct: Decimal | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryRow:
+    uscc: str
+    list: str  # "ineligible" or "blacklist"
+    category: str
+    reason: str
+    source: str
+    valid_from: dt.date
+    valid_to: dt.date | None = None  # None = open-ended
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ApplicationRow:
+    application_id: str
+    uscc: str
+    programme: str = ""
+    title: str = ""
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None
+    submitted_on: dt.date | None = None
+    amount_requested: Decimal | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceRow:
+    application_id: str
+    invoice_code: str
+    invoice_number: str
+    issued_on: dt.date | None = None
+    seller_tax_id: str = ""
+    seller_name: str = ""
+    buyer_tax_id: str = ""
+    buyer_name: str = ""
+    amount: Decimal | None = None
+    tax: Decimal | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class PhotoRow:
+    application_id: str
+    file: str  # relative to the bundle root, POSIX separators
+    caption: str = ""
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """Every row of one bundle plus where it came from (a folder or a .zip of one).
+
+    ``root`` is the folder, or the .zip file; ``prefix`` is the folder inside the zip that holds
+    ``manifest.json`` ("" when it sits at the top). Use :meth:`read_bytes` to get a photo's content
+    either way.
+    """
+
+    root: Path
+    manifest: dict[str, Any]
+    enterprises: tuple[EnterpriseRow, ...] = ()
+    persons: tuple[PersonRow, ...] = ()
+    roles: tuple[RoleRow, ...] = ()
+    holdings: tuple[HoldingRow, ...] = ()
+    registry: tuple[RegistryRow, ...] = ()
+    applications: tuple[ApplicationRow, ...] = ()
+    invoices: tuple[InvoiceRow, ...] = ()
+    photos: tuple[PhotoRow, ...] = ()
+    prefix: str = ""
+    _zip: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def is_zip(self) -> bool:
+        return self.root.is_file()
+
+    def local_path(self, rel: str) -> Path | None:
+        """The file on disk for a folder bundle; None for a zip bundle."""
+        if self.is_zip:
+            return None
+        return self.root.joinpath(*PurePosixPath(rel).parts)
+
+    def read_bytes(self, rel: str) -> bytes:
+        """Content of a file named relative to the bundle root (raises OSError/KeyError if absent)."""
+        path = self.local_path(rel)
+        if path is not None:
+            return path.read_bytes()
+        lock = self._zip.setdefault("lock", threading.Lock())
+        with lock:
+            zf = self._zip.get("zf")
+            if zf is None:
+                zf = zipfile.ZipFile(self.root)
+                self._zip["zf"] = zf
+            return zf.read(self.prefix + str(PurePosixPath(rel)))
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One finding on one application; ``evidence`` holds at least the spec's keys for the kind."""
+
+    application_id: str
+    kind: str
+    severity: str
+    summary: str
+    evidence: dict[str, Any]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "application_id": self.application_id,
+            "kind": self.kind,
+            "severity": self.severity,
+            "summary": self.summary,
+            "evidence": self.evidence,
+        }
