@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "qijia.identity",
     "qijia.audit",
     "qijia.enterprises",
+    "qijia.demo",
 ]
 
 MIDDLEWARE = [
