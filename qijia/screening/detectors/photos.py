@@ -1,0 +1,67 @@
+"""duplicate_photo: a photo of this application is the same photograph as one of another.
+
+Fingerprinting and the duplicate search are the photo module's (:mod:`qijia.screening.photos`);
+this detector only turns its pairs into findings — one on each application of a pair, never a
+finding for two photos of the same application — and adds byte-identical files (same content
+hash), which are the same photograph whatever the similarity stage says.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Hashable, Mapping
+from typing import Any
+
+from qijia.screening.model import Bundle, Finding
+
+
+def detect(
+    bundle: Bundle,
+    prints: Mapping[str, Any],
+    digests: Mapping[str, str],
+) -> list[Finding]:
+    """``prints``/``digests``: fingerprint and content sha256 per photo file (bundle-relative)."""
+    from qijia.screening import photos as photo_module
+
+    rows = bundle.photos
+    items: list[tuple[Hashable, Any]] = [(i, prints[row.file]) for i, row in enumerate(rows)]
+    pairs: dict[tuple[int, int], dict[str, Any]] = {}
+    if len(items) > 1:
+        for a, b, extra in photo_module.find_duplicate_pairs(items):
+            key = (min(a, b), max(a, b))
+            pairs.setdefault(key, dict(extra or {}))
+    by_digest: dict[str, list[int]] = defaultdict(list)
+    for i, row in enumerate(rows):
+        by_digest[digests[row.file]].append(i)
+    for group in by_digest.values():
+        for x in range(len(group)):
+            for y in range(x + 1, len(group)):
+                key = (group[x], group[y])
+                pairs.setdefault(key, {}).setdefault("identical_content", True)
+
+    findings: list[Finding] = []
+    for (a, b), extra in pairs.items():
+        ra, rb = rows[a], rows[b]
+        if ra.application_id == rb.application_id:
+            continue
+        for this, other in ((ra, rb), (rb, ra)):
+            findings.append(Finding(
+                application_id=this.application_id,
+                kind="duplicate_photo",
+                severity="high",
+                summary=(
+                    f"照片“{this.file}”与申报 {other.application_id} 的照片“{other.file}”"
+                    f"是同一张照片。"
+                ),
+                evidence={
+                    "file": this.file,
+                    "other_application_id": other.application_id,
+                    "other_file": other.file,
+                    "caption": this.caption,
+                    "other_caption": other.caption,
+                    "sha256": digests[this.file],
+                    "other_sha256": digests[other.file],
+                    **{k: v for k, v in extra.items() if k not in ("file", "other_file")},
+                },
+            ))
+    return findings

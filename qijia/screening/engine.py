@@ -1,0 +1,220 @@
+"""screen(bundle, as_of) -> findings: runs every detector and keeps one finding per
+(application, kind, subject), sorted deterministically.
+
+Photos are fingerprinted before screening (:func:`fingerprint_photos`) because an unreadable or
+non-image photo makes the bundle invalid, and the validity of the bundle has to be known before
+anything is written. Fingerprints are cached by content hash on disk, so a file is decoded once ever;
+files not yet in the cache are hashed on all cores.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections.abc import Callable, Iterable
+from concurrent.futures import ProcessPoolExecutor
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from qijia.screening.bundle import BundleError, BundleProblem, load_bundle
+from qijia.screening.detectors import invoices, registry, relations
+from qijia.screening.detectors import photos as photo_detector
+from qijia.screening.findings import finding_subject
+from qijia.screening.model import KINDS, Bundle, Finding
+
+Progress = Callable[..., Iterable[Any]]
+
+_MAGIC = (
+    (b"\xff\xd8\xff", "JPEG"),
+    (b"\x89PNG\r\n\x1a\n", "PNG"),
+)
+
+
+def sniff_image_format(head: bytes) -> str | None:
+    """JPEG, PNG or WEBP by magic bytes; None for anything else."""
+    for magic, name in _MAGIC:
+        if head.startswith(magic):
+            return name
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "WEBP"
+    return None
+
+
+def default_cache_dir() -> Path:
+    env = os.environ.get("QIJIA_PHOTO_CACHE")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "qijia" / "photo-prints.sqlite3"
+
+
+_WORKER_BUNDLES: dict[tuple[str, str], Bundle] = {}
+
+
+def _fingerprint_job(job: tuple[str, str, str]) -> tuple[Any, str | None]:
+    """Runs in a worker: read the file itself (no photo bytes cross the process boundary)."""
+    from qijia.screening import photos
+
+    root, prefix, rel = job
+    bundle = _WORKER_BUNDLES.get((root, prefix))
+    if bundle is None:
+        bundle = _WORKER_BUNDLES[(root, prefix)] = Bundle(root=Path(root), manifest={}, prefix=prefix)
+    try:
+        return photos.fingerprint_bytes(bundle.read_bytes(rel)), None
+    except photos.PhotoError as exc:
+        return None, exc.message
+    except (OSError, KeyError) as exc:
+        return None, str(exc)
+
+
+def fingerprint_photos(
+    bundle: Bundle,
+    *,
+    cache_dir: Path | None = None,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> tuple[dict[str, Any], dict[str, str], list[BundleProblem]]:
+    """Fingerprint every distinct photo file of the bundle (``cache_dir``: a folder or the
+    cache's SQLite file; default ``$QIJIA_PHOTO_CACHE`` or ~/.cache/qijia).
+
+    Returns (prints by file, content sha256 by file, problems). A problem is a file that is not a
+    JPEG/PNG/WebP or that cannot be decoded; it names the photos.csv line that refers to it.
+    """
+    from qijia.screening import photos
+
+    cache_path = Path(cache_dir) if cache_dir else default_cache_dir()
+    if cache_path.is_dir():
+        cache_path = cache_path / "photo-prints.sqlite3"
+    cache = photos.FingerprintCache(cache_path)
+    lines: dict[str, int] = {}
+    for row in bundle.photos:
+        lines.setdefault(row.file, row.line)
+    prints: dict[str, Any] = {}
+    digests: dict[str, str] = {}
+    problems: list[BundleProblem] = []
+    todo: list[str] = []
+    files = list(lines)
+    iterator = progress(files, desc="读取照片", unit="张") if progress else files
+    for file in iterator:
+        try:
+            data = bundle.read_bytes(file)
+        except (OSError, KeyError):
+            problems.append(BundleProblem("photos.csv", lines[file], "file", f"照片文件“{file}”无法读取"))
+            continue
+        if sniff_image_format(data[:16]) is None:
+            problems.append(BundleProblem(
+                "photos.csv", lines[file], "file",
+                f"照片文件“{file}”不是 JPEG、PNG 或 WebP 图像",
+            ))
+            continue
+        digest = hashlib.sha256(data).hexdigest()
+        digests[file] = digest
+        cached = cache.get(digest)
+        if cached is not None:
+            prints[file] = cached
+        else:
+            todo.append(file)
+    if todo:
+        workers = workers or min(len(todo) // 64 + 1, os.cpu_count() or 1)
+        results: Iterable[tuple[Any, str | None]]
+        jobs = [(str(bundle.root), bundle.prefix, file) for file in todo]
+        if workers > 1:
+            pool = ProcessPoolExecutor(max_workers=workers)
+            results = pool.map(_fingerprint_job, jobs, chunksize=16)
+        else:
+            pool = None
+            results = map(_fingerprint_job, jobs)
+        if progress:
+            results = progress(results, total=len(todo), desc="照片指纹", unit="张")
+        try:
+            for file, (fp, error) in zip(todo, results, strict=True):
+                if error is not None:
+                    problems.append(BundleProblem(
+                        "photos.csv", lines[file], "file", f"照片文件“{file}”无法解码：{error}"
+                    ))
+                    continue
+                prints[file] = fp
+                cache.put(fp)
+        finally:
+            if pool is not None:
+                pool.shutdown()
+    cache.close()
+    return prints, digests, problems
+
+
+def load_for_screening(
+    path: str | Path, *, cache_dir: Path | None = None, progress: Progress | None = None
+) -> tuple[Bundle, dict[str, Any], dict[str, str]]:
+    """Load, validate and fingerprint; raises BundleError with every problem (rows and photos)."""
+    bundle = load_bundle(path)
+    prints, digests, problems = fingerprint_photos(bundle, cache_dir=cache_dir, progress=progress)
+    if problems:
+        raise BundleError(problems)
+    return bundle, prints, digests
+
+
+def screen(
+    bundle: Bundle,
+    as_of: dt.date,
+    *,
+    prints: dict[str, Any] | None = None,
+    digests: dict[str, str] | None = None,
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> list[Finding]:
+    """All findings for the bundle, one per (application, kind, subject), sorted."""
+    if prints is None or digests is None:
+        prints, digests, problems = fingerprint_photos(
+            bundle, cache_dir=cache_dir, progress=progress
+        )
+        if problems:
+            raise BundleError(problems)
+    raw: list[Finding] = []
+    raw += invoices.detect_invalid_uscc(bundle)
+    raw += registry.detect(bundle, as_of)
+    raw += invoices.detect_duplicates(bundle)
+    raw += invoices.detect_buyer_and_period(bundle)
+    raw += relations.detect(bundle)
+    if bundle.photos:
+        raw += photo_detector.detect(bundle, prints, digests)
+    return dedupe_and_sort(raw)
+
+
+_KIND_ORDER = {k: i for i, k in enumerate(KINDS)}
+
+
+def dedupe_and_sort(findings: Iterable[Finding]) -> list[Finding]:
+    keyed: dict[tuple[str, str, str], Finding] = {}
+    for f in findings:
+        keyed.setdefault((f.application_id, f.kind, finding_subject(f.kind, f.evidence)), f)
+    order = sorted(keyed, key=lambda k: (k[0], _KIND_ORDER.get(k[1], 99), k[1], k[2]))
+    return [keyed[k] for k in order]
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    item = getattr(value, "item", None)  # numpy scalars
+    if callable(item):
+        return _jsonable(item())
+    return str(value)
+
+
+def findings_document(findings: list[Finding], as_of: dt.date) -> dict[str, Any]:
+    """The findings.json document (integrity-bundle.md)."""
+    return {
+        "format": "qijia-findings",
+        "version": 1,
+        "as_of": as_of.isoformat(),
+        "findings": [_jsonable(f.as_json()) for f in findings],
+    }

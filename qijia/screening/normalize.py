@@ -1,0 +1,42 @@
+"""Normalisation used for matching (identifiers.md), with fast paths for already-clean values.
+
+The core rules live in :mod:`qijia.core.identifiers`; this module only adds the screening's
+tax-ID rule and skips the regex when a value is already clean, which matters at millions of rows.
+"""
+
+from __future__ import annotations
+
+import re
+
+from qijia.core.identifiers import (
+    is_valid_uscc,
+    normalize_email,
+    normalize_id_number,
+    normalize_invoice_part,
+    normalize_phone,
+)
+
+__all__ = [
+    "invoice_part",
+    "is_valid_uscc",
+    "normalize_email",
+    "normalize_id_number",
+    "normalize_phone",
+    "tax_id",
+]
+
+_TAX_STRIP = re.compile(r"[\s\-－—_]+")
+
+
+def invoice_part(value: str) -> str:
+    """Invoice code or number without spaces/hyphens; leading zeros kept (a string, never an int)."""
+    if value.isdigit() and value.isascii():
+        return value
+    return normalize_invoice_part(value)
+
+
+def tax_id(value: str) -> str:
+    """A taxpayer ID / USCC for comparison: trimmed, upper case, spaces and hyphens removed."""
+    if value.isalnum() and value.isascii():
+        return value.upper()
+    return _TAX_STRIP.sub("", value or "").upper()
