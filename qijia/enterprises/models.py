@@ -133,6 +133,9 @@ class PersonRole(TimeStampedModel):
         ]
         indexes = [models.Index(fields=["enterprise", "role"], name="person_role_ent_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.person_id}@{self.enterprise_id}:{self.role}"
+
 
 class Holding(TimeStampedModel):
     """One enterprise holds shares of another."""
@@ -150,6 +153,9 @@ class Holding(TimeStampedModel):
                 name="holding_share_range", condition=Q(share_pct__gt=0, share_pct__lte=100)
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.holder_id}→{self.held_id} {self.share_pct}%"
 
 
 class MonthlyIndicator(models.Model):
@@ -190,3 +196,63 @@ class MonthlyIndicator(models.Model):
             models.UniqueConstraint(fields=["enterprise", "month"], name="indicator_unique_month"),
             models.CheckConstraint(name="indicator_month_first_day", condition=Q(month__day=1)),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.enterprise_id} {self.month:%Y-%m}"
+
+
+class ImportKind(models.TextChoices):
+    ENTERPRISES = "enterprises", _("企业")
+    PERSONS = "persons", _("自然人")
+    ROLES = "roles", _("人员职务")
+    HOLDINGS = "holdings", _("企业持股")
+    INDICATORS = "indicators", _("月度指标")
+
+
+class ImportStatus(models.TextChoices):
+    RECEIVED = "received", _("已接收")
+    REJECTED = "rejected", _("已拒绝")
+    IMPORTED = "imported", _("已导入")
+    FAILED = "failed", _("导入失败")
+
+
+def _import_upload_to(batch: ImportBatch, filename: str) -> str:
+    return f"imports/{batch.kind}/{batch.sha256[:2]}/{batch.sha256}-{filename}"
+
+
+class ImportBatch(TimeStampedModel):
+    """One uploaded file and what became of it. The file itself is kept (also when rejected), so
+    every registry change made by an import can be traced back to the bytes that caused it."""
+
+    kind = models.CharField(_("数据类型"), max_length=16, choices=ImportKind.choices)
+    file_format = models.CharField(_("文件格式"), max_length=8)
+    original_name = models.CharField(_("原文件名"), max_length=255)
+    file = models.FileField(_("文件"), upload_to=_import_upload_to, max_length=400)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    size_bytes = models.PositiveBigIntegerField(_("大小(字节)"))
+    uploaded_by = models.ForeignKey(
+        "identity.User",
+        on_delete=models.PROTECT,
+        related_name="enterprise_imports",
+        verbose_name=_("导入人"),
+    )
+    status = models.CharField(
+        _("状态"), max_length=12, choices=ImportStatus.choices, default=ImportStatus.RECEIVED
+    )
+    row_count = models.PositiveIntegerField(_("数据行数"), default=0)
+    created_count = models.PositiveIntegerField(_("新增"), default=0)
+    updated_count = models.PositiveIntegerField(_("更新"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("未变化"), default=0)
+    error_count = models.PositiveIntegerField(_("错误数"), default=0)
+    #: The first errors, for the result page; the full list is in ``error_report``.
+    errors_preview = models.JSONField(_("错误摘要"), default=list, blank=True)
+    error_report = models.FileField(_("错误报告"), max_length=400, blank=True)
+    failure_message = models.TextField(_("失败原因"), blank=True)
+    finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("导入批次")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.original_name} ({self.get_status_display()})"
