@@ -1,0 +1,353 @@
+"""Reads from the registry, scoped to the actor. ``registry_check`` is the single check function
+the subsidy lifecycle calls at submission, approval and payment."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import connection, transaction
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from qijia.audit.services import audit_read
+from qijia.core.errors import NotFound, ValidationFailed
+from qijia.core.identifiers import IdentifierError, validate_uscc
+
+from .models import (
+    ApiToken,
+    CheckLog,
+    Entry,
+    EntryStatus,
+    EntryVersion,
+    Evidence,
+    Objection,
+    ObjectionStatus,
+)
+from .permissions import allowed, require
+
+MAX_BULK_CODES = 10_000
+
+
+def _in_force_on(day: dt.date) -> Q:
+    return Q(revoked_at__isnull=True, valid_from__lte=day) & (
+        Q(valid_to__isnull=True) | Q(valid_to__gte=day)
+    )
+
+
+def _check_queryset() -> QuerySet[Entry]:
+    return Entry.objects.select_related("category", "source").order_by("valid_from", "pk")
+
+
+def _log_checks(
+    *, actor: Any, on: dt.date, codes: list[str], listed: dict[str, list[Entry]], bulk: bool
+) -> None:
+    """Record who asked about whom: one audit chain event per request listing every code (the
+    tamper-evident record, one lock), plus one indexed CheckLog row per code, written with COPY on
+    PostgreSQL. Same transaction: either both are stored or the check fails."""
+    detail = {
+        "on": on,
+        "count": len(codes),
+        "codes": codes,
+        "listed": {code: [e.pk for e in listed[code]] for code in codes if code in listed},
+    }
+    with transaction.atomic():
+        if bulk:
+            event = audit_read(
+                actor=actor,
+                action="registry.check_bulk",
+                object_type="registry.check",
+                object_id=str(len(codes)),
+                object_repr=f"批量查询 {len(codes)} 家企业",
+                detail=detail,
+            )
+        else:
+            code = codes[0]
+            event = audit_read(
+                actor=actor,
+                action="registry.check",
+                object_type="registry.uscc",
+                object_id=code,
+                object_repr=listed[code][0].enterprise_name if code in listed else code,
+                detail=detail,
+            )
+        rows = [
+            (
+                event.seq,
+                event.occurred_at,
+                event.actor_label,
+                event.org_unit_label,
+                event.channel,
+                code,
+                on,
+                code in listed,
+                bulk,
+            )
+            for code in codes
+        ]
+        if connection.vendor == "postgresql" and len(rows) > 20:
+            with (
+                connection.cursor() as cursor,
+                cursor.cursor.copy(
+                    "COPY registry_checklog (audit_seq, asked_at, actor_label, org_unit_label, "
+                    "channel, uscc, on_date, listed, bulk) FROM STDIN"
+                ) as copy,
+            ):
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            CheckLog.objects.bulk_create(
+                [
+                    CheckLog(
+                        audit_seq=r[0],
+                        asked_at=r[1],
+                        actor_label=r[2],
+                        org_unit_label=r[3],
+                        channel=r[4],
+                        uscc=r[5],
+                        on_date=r[6],
+                        listed=r[7],
+                        bulk=r[8],
+                    )
+                    for r in rows
+                ]
+            )
+
+
+def registry_check(*, uscc: str, on: dt.date, actor: Any = None) -> list[Entry]:
+    """The entries that make ``uscc`` ineligible on ``on`` (empty: not listed).
+
+    One indexed query. The question (who asked about whom, for which date, and the answer) is
+    recorded in the same call, so no check goes unrecorded. ``actor=None`` is the platform
+    itself (the lifecycle's own calls pass the user who triggered them).
+    """
+    if actor is not None:
+        require(actor, "registry.check")
+    try:
+        code = validate_uscc(uscc)
+    except IdentifierError as exc:
+        raise ValidationFailed(exc.message, code=exc.code, fields={"uscc": exc.message}) from None
+    entries = list(_check_queryset().filter(_in_force_on(on), uscc=code))
+    _log_checks(
+        actor=actor, on=on, codes=[code], listed={code: entries} if entries else {}, bulk=False
+    )
+    return entries
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    on: dt.date
+    checked: int
+    listed: dict[str, list[Entry]]
+
+
+def validate_codes(codes: Iterable[str], *, field: str = "uscc") -> list[str]:
+    """Normalise codes in order, rejecting the whole request with every bad position named."""
+    clean, errors = [], {}
+    for index, raw in enumerate(codes):
+        try:
+            clean.append(validate_uscc(str(raw)))
+        except IdentifierError as exc:
+            errors[f"{field}[{index}]"] = exc.message
+    if errors:
+        first_key = next(iter(errors))
+        raise ValidationFailed(
+            f"有{len(errors)}个统一社会信用代码无效（{first_key}：{errors[first_key]}）",
+            code="uscc_invalid",
+            fields=dict(list(errors.items())[:200]),
+        )
+    return clean
+
+
+def registry_check_bulk(*, codes: Iterable[str], on: dt.date, actor: Any = None) -> BulkResult:
+    """Check up to 10,000 codes in one indexed query, recorded in one audit append.
+
+    All codes are validated first (all-or-nothing): a request with a bad code is refused as a
+    whole so a client never mistakes an unchecked code for a clean one.
+    """
+    if actor is not None:
+        require(actor, "registry.check")
+    codes = list(codes)
+    if len(codes) > MAX_BULK_CODES:
+        raise ValidationFailed(
+            f"一次最多查询{MAX_BULK_CODES}个代码，本次为{len(codes)}个",
+            code="too_many_codes",
+            fields={"uscc": f"最多{MAX_BULK_CODES}个"},
+        )
+    unique = list(dict.fromkeys(validate_codes(codes)))
+    listed: dict[str, list[Entry]] = {}
+    if unique:
+        for entry in _check_queryset().filter(_in_force_on(on), uscc__in=unique):
+            listed.setdefault(entry.uscc, []).append(entry)
+        _log_checks(actor=actor, on=on, codes=unique, listed=listed, bulk=True)
+    return BulkResult(on=on, checked=len(unique), listed=listed)
+
+
+def registry_check_naive(*, codes: Iterable[str], on: dt.date) -> dict[str, list[Entry]]:
+    """One query per code: the path the benchmark compares the bulk check with. Not audited and
+    not exposed; it exists only to be measured."""
+    listed: dict[str, list[Entry]] = {}
+    for code in codes:
+        rows = list(_check_queryset().filter(_in_force_on(on), uscc=code))
+        if rows:
+            listed[code] = rows
+    return listed
+
+
+# --- lists and pages --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntryFilters:
+    q: str = ""
+    list: str = ""
+    category: str = ""
+    source: str = ""
+    status: str = ""
+    uscc: str = ""
+
+
+def status_condition(status: str, today: dt.date) -> Q:
+    if status == EntryStatus.REVOKED:
+        return Q(revoked_at__isnull=False)
+    if status == EntryStatus.PENDING:
+        return Q(revoked_at__isnull=True, valid_from__gt=today)
+    if status == EntryStatus.EXPIRED:
+        return Q(revoked_at__isnull=True, valid_to__lt=today)
+    if status == EntryStatus.ACTIVE:
+        return _in_force_on(today)
+    return Q()
+
+
+def entry_list(*, actor: Any, filters: EntryFilters | None = None) -> QuerySet[Entry]:
+    """Entries the actor may see: all for readers, an enterprise's own listings for it."""
+    filters = filters or EntryFilters()
+    rows = Entry.objects.select_related("category", "source")
+    if (
+        allowed(actor, "registry.search")
+        or getattr(actor, "is_token", False)
+        and allowed(actor, "registry.check")
+    ):
+        pass
+    elif allowed(actor, "registry.view_own"):
+        rows = rows.filter(uscc=actor.enterprise.uscc)
+    else:
+        return rows.none()
+    if filters.q:
+        q = filters.q.strip()
+        rows = rows.filter(
+            Q(uscc__startswith=q.upper())
+            | Q(enterprise_name__icontains=q)
+            | Q(document_ref__icontains=q)
+        )
+    if filters.uscc:
+        rows = rows.filter(uscc=filters.uscc.strip().upper())
+    if filters.list:
+        rows = rows.filter(list=filters.list)
+    if filters.category:
+        rows = rows.filter(category_id=filters.category)
+    if filters.source:
+        rows = rows.filter(source__code=filters.source)
+    if filters.status:
+        rows = rows.filter(status_condition(filters.status, timezone.localdate()))
+    return rows.order_by("-change_seq")
+
+
+def entry_get(*, actor: Any, entry_id: int) -> Entry:
+    """One entry with its versions, evidence and objections loaded up front."""
+    entry = (
+        Entry.objects.select_related("category", "source")
+        .prefetch_related(
+            Prefetch("versions", queryset=EntryVersion.objects.order_by("version")),
+            Prefetch("evidence", queryset=Evidence.objects.order_by("uploaded_at", "pk")),
+            Prefetch(
+                "objections",
+                queryset=Objection.objects.select_related("lodged_by", "answered_by")
+                .prefetch_related("evidence")
+                .order_by("-lodged_at"),
+            ),
+        )
+        .filter(pk=entry_id)
+        .first()
+    )
+    if entry is None or not allowed(actor, "registry.view_entry", entry):
+        raise NotFound("名单条目不存在或您无权查看", code="entry_not_found")
+    return entry
+
+
+def evidence_get(*, actor: Any, evidence_id: int) -> Evidence:
+    evidence = (
+        Evidence.objects.select_related("entry", "objection__entry").filter(pk=evidence_id).first()
+    )
+    entry = evidence and (evidence.entry or evidence.objection.entry)
+    if evidence is None or not allowed(actor, "registry.view_entry", entry):
+        raise NotFound("材料不存在或您无权查看", code="evidence_not_found")
+    return evidence
+
+
+def changes_since(
+    *, actor: Any, since: int, limit: int = 500
+) -> tuple[list[EntryVersion], int, bool]:
+    """Versions after the cursor in sequence order: (rows, next cursor, more to fetch)."""
+    require(actor, "registry.read_feed")
+    rows = list(
+        EntryVersion.objects.filter(change_seq__gt=since).order_by("change_seq")[: limit + 1]
+    )
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, (rows[-1].change_seq if rows else since), has_more
+
+
+def objection_list(
+    *, actor: Any, overdue_only: bool = False, status: str = ""
+) -> QuerySet[Objection]:
+    """Objections the actor answers or supervises; the enterprise sees its own."""
+    rows = Objection.objects.select_related("entry", "entry__source", "lodged_by", "answered_by")
+    role = getattr(actor, "role", "")
+    if role == "partner":
+        rows = rows.filter(entry__source_id=actor.org_unit_id)
+    elif role == "enterprise":
+        rows = rows.filter(entry__uscc=actor.enterprise.uscc)
+    elif not allowed(actor, "registry.list_objections"):
+        return rows.none()
+    if overdue_only:
+        rows = rows.filter(status=ObjectionStatus.PENDING, due_on__lt=timezone.localdate())
+    elif status:
+        rows = rows.filter(status=status)
+    return rows.order_by("due_on", "pk") if overdue_only or status == "pending" else rows
+
+
+def expiring_list(*, actor: Any, days: int = 30) -> QuerySet[Entry]:
+    """Entries in force today whose window closes within ``days`` (partners: their own)."""
+    require(actor, "registry.expiring")
+    today = timezone.localdate()
+    rows = Entry.objects.select_related("category", "source").filter(
+        revoked_at__isnull=True,
+        valid_to__gte=today,
+        valid_to__lte=today + dt.timedelta(days=days),
+        valid_from__lte=today,
+    )
+    if actor.role == "partner":
+        rows = rows.filter(source_id=actor.org_unit_id)
+    return rows.order_by("valid_to", "pk")
+
+
+def token_list(*, actor: Any) -> QuerySet[ApiToken]:
+    require(actor, "registry.manage_tokens")
+    rows = ApiToken.objects.select_related("org_unit", "created_by")
+    if actor.role != "admin":
+        rows = rows.filter(org_unit_id=actor.org_unit_id)
+    return rows
+
+
+def query_log(*, actor: Any, uscc: str = "", who: str = "") -> QuerySet[CheckLog]:
+    """Who asked about which enterprise, when (inspectors)."""
+    require(actor, "registry.view_queries")
+    rows = CheckLog.objects.all()
+    if uscc:
+        rows = rows.filter(uscc=uscc.strip().upper())
+    if who:
+        rows = rows.filter(Q(actor_label__icontains=who) | Q(org_unit_label__icontains=who))
+    return rows.order_by("-asked_at", "-id")
