@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "qijia.identity",
     "qijia.audit",
     "qijia.enterprises",
+    "qijia.notifications",
+    "qijia.registry",
     "qijia.demo",
 ]
 
@@ -217,6 +219,8 @@ else:
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE["registry-expire"] = {"task": "registry.expire_entries", "schedule": 3600.0}
+QIJIA_REGISTRY_OBJECTION_DAYS = int(os.environ.get("QIJIA_REGISTRY_OBJECTION_DAYS", "15"))
 
 EMAIL_BACKEND = os.environ.get(
     "QIJIA_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"

@@ -1,0 +1,19 @@
+"""Scheduled registry work (beat: CELERY_BEAT_SCHEDULE["registry-expire"])."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from qijia.core import context
+
+
+@shared_task(name="registry.expire_entries")
+def expire_entries() -> int:
+    """Record expiries and notify; idempotent, so an hourly schedule only acts once per entry."""
+    from .services import registry_expire
+
+    token = context.bind(context.RequestContext(channel="task"))
+    try:
+        return registry_expire()
+    finally:
+        context.reset(token)
