@@ -1,0 +1,69 @@
+"""duplicate_photo through the engine: pairs across applications, never within one."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+
+from qijia.screening import photogen
+from qijia.screening.engine import load_for_screening, screen
+from qijia.screening.tests.bundlekit import application, enterprise, uscc, write_bundle
+
+AS_OF = dt.date(2025, 6, 30)
+
+
+@pytest.fixture(scope="module")
+def images():
+    rng = np.random.default_rng(5)
+    src = photogen.source_photo(11, (480, 360))
+    mirrored, ext, _ = photogen.transformed_copy(src, ["mirror", "resize"], rng)
+    return {
+        "photos/a1_site.jpg": photogen.encode(src, "JPEG", 90, exif=True),
+        f"photos/a2_copy.{ext}": mirrored,
+        "photos/a2_other.jpg": photogen.encode(photogen.source_photo(12, (480, 360))),
+        "photos/a3_decoy.jpg": photogen.encode(photogen.decoy_photo(11, "shifted", 0, (480, 360))),
+        "photos/a1_again.png": photogen.encode(src, "PNG"),
+    }
+
+
+def test_copies_across_applications_give_one_finding_on_each_side_decoys_none(tmp_path, images):
+    names = list(images)
+    root = write_bundle(
+        tmp_path / "b",
+        enterprises=[enterprise(1), enterprise(2), enterprise(3)],
+        applications=[application("A1", uscc(1)), application("A2", uscc(2)),
+                      application("A3", uscc(3))],
+        photos=[{"application_id": "A1", "file": names[0], "caption": "现场"},
+                {"application_id": "A2", "file": names[1], "caption": "<b>现场</b>"},
+                {"application_id": "A2", "file": names[2], "caption": ""},
+                {"application_id": "A3", "file": names[3], "caption": ""},
+                {"application_id": "A1", "file": names[4], "caption": "同一申报内的副本"}],
+        images=images,
+    )
+    bundle, prints, digests = load_for_screening(root, cache_dir=tmp_path / "cache.sqlite3")
+    found = [f for f in screen(bundle, AS_OF, prints=prints, digests=digests)
+             if f.kind == "duplicate_photo"]
+    got = {(f.application_id, f.evidence["file"], f.evidence["other_application_id"],
+            f.evidence["other_file"]) for f in found}
+    assert got == {
+        ("A1", names[0], "A2", names[1]), ("A2", names[1], "A1", names[0]),
+        ("A1", names[4], "A2", names[1]), ("A2", names[1], "A1", names[4]),
+    }
+    assert all(f.severity == "high" for f in found)
+
+
+def test_fingerprints_are_cached_by_content(tmp_path, images):
+    from qijia.screening import photos
+
+    root = write_bundle(
+        tmp_path / "b", enterprises=[enterprise(1)], applications=[application("A1", uscc(1))],
+        photos=[{"application_id": "A1", "file": "photos/a1_site.jpg", "caption": ""}],
+        images={"photos/a1_site.jpg": images["photos/a1_site.jpg"]},
+    )
+    cache_file = tmp_path / "cache.sqlite3"
+    load_for_screening(root, cache_dir=cache_file)
+    assert len(photos.FingerprintCache(cache_file)) == 1
+    _, prints, digests = load_for_screening(root, cache_dir=cache_file)
+    assert prints["photos/a1_site.jpg"].sha256 == digests["photos/a1_site.jpg"]
