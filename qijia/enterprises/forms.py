@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from qijia.identity.models import OrgUnit
+from qijia.identity.roles import TOWN_KINDS
+
+from .models import EnterpriseStatus, ImportKind, Industry, SizeClass
+from .selectors import EnterpriseFilters
+
+
+class EnterpriseFilterForm(forms.Form):
+    q = forms.CharField(
+        label=_("名称或统一社会信用代码"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"placeholder": _("输入企业名称或信用代码的一部分"),
+                                      "type": "search", "autocomplete": "off"}),
+    )
+    town = forms.ModelChoiceField(
+        label=_("镇街"), required=False, queryset=OrgUnit.objects.none(), empty_label=_("全部镇街")
+    )
+    industry = forms.ModelChoiceField(
+        label=_("行业"), required=False, queryset=Industry.objects.all(), empty_label=_("全部行业")
+    )
+    size_class = forms.ChoiceField(
+        label=_("规模"), required=False, choices=[("", _("全部规模")), *SizeClass.choices]
+    )
+    status = forms.ChoiceField(
+        label=_("经营状态"), required=False, choices=[("", _("全部状态")), *EnterpriseStatus.choices]
+    )
+
+    def __init__(self, *args, town_fixed: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["town"].queryset = OrgUnit.objects.filter(kind__in=TOWN_KINDS).order_by("code")
+        if town_fixed:
+            # A town officer's list is their town already: the filter would only confuse.
+            del self.fields["town"]
+
+    def filters(self) -> EnterpriseFilters:
+        data = self.cleaned_data if self.is_valid() else {}
+        town = data.get("town")
+        industry = data.get("industry")
+        return EnterpriseFilters(
+            q=(data.get("q") or "").strip(),
+            town=town.pk if town else None,
+            industry=industry.pk if industry else "",
+            size_class=data.get("size_class") or "",
+            status=data.get("status") or "",
+        )
+
+
+class ImportForm(forms.Form):
+    kind = forms.ChoiceField(label=_("数据类型"), choices=ImportKind.choices)
+    file = forms.FileField(
+        label=_("文件（.xlsx 或 UTF-8 编码的 .csv）"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv"}),
+    )

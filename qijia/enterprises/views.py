@@ -1,0 +1,230 @@
+"""Staff and enterprise pages of the registry. Views parse input, call one selector or service and
+render; domain errors become the shared error page with their Chinese message (404 for anything
+the user may not see, so the page never confirms that an enterprise exists)."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from qijia.core.errors import DomainError, NotFound
+from qijia.core.views import render_domain_error
+from qijia.identity.permissions import allowed, require
+from qijia.identity.roles import Role
+
+from . import selectors
+from .exports import enterprise_export_xlsx
+from .forms import EnterpriseFilterForm, ImportForm
+from .imports import import_file, read_upload
+from .imports.kinds import KINDS
+from .imports.report import template_xlsx
+from .models import ImportKind
+from .services import person_reveal_id_number
+from .validation import INDICATOR_MEASURES
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except NotFound:
+            raise Http404(_("企业不存在或您无权查看")) from None
+        except DomainError as exc:
+            return render_domain_error(request, exc)
+
+    return wrapper
+
+
+def _filter_form(request: HttpRequest) -> EnterpriseFilterForm:
+    return EnterpriseFilterForm(request.GET or None, town_fixed=request.user.role == Role.TOWN)
+
+
+def _page_number(request: HttpRequest) -> int:
+    try:
+        return max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        return 1
+
+
+@login_required
+@domain_errors
+@require_GET
+def enterprise_list(request: HttpRequest) -> HttpResponse:
+    """Search by part of the name or USCC, filter by town, industry, size and status."""
+    if request.user.role == Role.ENTERPRISE:
+        return redirect("enterprises:own")
+    require(request.user, "enterprises.search")
+    form = _filter_form(request)
+    filters = form.filters()
+    qs = selectors.enterprise_list(actor=request.user, filters=filters)
+    page = selectors.paginate(qs, page=_page_number(request))
+    query = {k: v for k, v in request.GET.items() if k != "page" and v}
+    context = {
+        "form": form,
+        "page": page,
+        "query": urlencode(query),
+        "can_export": allowed(request.user, "enterprises.export"),
+        "filters": filters,
+    }
+    template = "enterprises/_results.html" if request.htmx else "enterprises/list.html"
+    return render(request, template, context)
+
+
+def _chart_data(indicators: list[Any]) -> dict[str, Any]:
+    def plain(value: Any) -> Any:
+        return float(value) if isinstance(value, Decimal) else value
+
+    return {
+        "months": [i.month.strftime("%Y-%m") for i in indicators],
+        "series": [
+            {"key": c.key, "label": str(c.label), "values": [plain(getattr(i, c.key)) for i in indicators]}
+            for c in INDICATOR_MEASURES
+        ],
+    }
+
+
+def _detail_context(request: HttpRequest, uscc: str) -> dict[str, Any]:
+    detail = selectors.enterprise_detail(actor=request.user, uscc=uscc)
+    return {
+        "d": detail,
+        "e": detail.enterprise,
+        "chart": _chart_data(detail.indicators),
+        "recent": list(reversed(detail.indicators[-12:])),
+        "measures": INDICATOR_MEASURES,
+    }
+
+
+@login_required
+@domain_errors
+@require_GET
+def enterprise_detail(request: HttpRequest, uscc: str) -> HttpResponse:
+    return render(request, "enterprises/detail.html", _detail_context(request, uscc))
+
+
+@login_required
+@domain_errors
+@require_GET
+def own_enterprise(request: HttpRequest) -> HttpResponse:
+    """本企业: the enterprise user's own record, laid out for a phone."""
+    if not request.user.enterprise_id:
+        raise Http404(_("您的账号没有绑定企业"))
+    context = _detail_context(request, request.user.enterprise.uscc)
+    return render(request, "enterprises/own.html", context)
+
+
+@login_required
+@domain_errors
+@require_POST
+@never_cache
+def reveal_id_number(request: HttpRequest, role_pk: int) -> HttpResponse:
+    """Show one person's full identity number (audited); returns a fragment for htmx."""
+    role = selectors.person_role_get(actor=request.user, pk=role_pk)
+    number = person_reveal_id_number(actor=request.user, person=role.person)
+    response = render(request, "enterprises/_id_number.html", {"number": number})
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@domain_errors
+@require_GET
+def enterprise_export(request: HttpRequest) -> HttpResponse:
+    form = _filter_form(request)
+    output, _count = enterprise_export_xlsx(actor=request.user, filters=form.filters())
+    return FileResponse(output, as_attachment=True, filename="企业名录.xlsx", content_type=XLSX_TYPE)
+
+
+@login_required
+@domain_errors
+def import_page(request: HttpRequest) -> HttpResponse:
+    require(request.user, "enterprises.import")
+    form = ImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        uploaded = form.cleaned_data["file"]
+        try:
+            upload = read_upload(uploaded, name=uploaded.name, size=uploaded.size)
+            batch = import_file(actor=request.user, kind=form.cleaned_data["kind"], upload=upload)
+        except DomainError as exc:
+            form.add_error("file" if "file" in exc.fields else None, exc.message)
+        else:
+            if batch.status == "imported":
+                messages.success(request, _("导入成功：共%(rows)s行，新增%(c)s，更新%(u)s，未变化%(n)s")
+                                 % {"rows": batch.row_count, "c": batch.created_count,
+                                    "u": batch.updated_count, "n": batch.unchanged_count})
+            return redirect("enterprises:import_batch", pk=batch.pk)
+    return render(
+        request,
+        "enterprises/import.html",
+        {
+            "form": form,
+            "batches": selectors.import_batch_list(actor=request.user),
+            "kinds": ImportKind.choices,
+            "max_mb": _max_mb(),
+        },
+        status=400 if form.errors else 200,
+    )
+
+
+def _max_mb() -> int:
+    from django.conf import settings
+
+    return settings.QIJIA_MAX_UPLOAD_BYTES // (1024 * 1024)
+
+
+@login_required
+@domain_errors
+@require_GET
+def import_batch(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = selectors.import_batch_get(actor=request.user, pk=pk)
+    return render(request, "enterprises/import_batch.html", {"batch": batch, "form": ImportForm(initial={"kind": batch.kind})})
+
+
+@login_required
+@domain_errors
+@require_GET
+def import_report(request: HttpRequest, pk: int) -> HttpResponse:
+    batch = selectors.import_batch_get(actor=request.user, pk=pk)
+    if not batch.error_report:
+        raise Http404(_("该批次没有错误报告"))
+    return FileResponse(
+        batch.error_report.open("rb"),
+        as_attachment=True,
+        filename=f"错误报告-{batch.pk}.xlsx",
+        content_type=XLSX_TYPE,
+    )
+
+
+@login_required
+@domain_errors
+@require_GET
+def import_template(request: HttpRequest, kind: str) -> HttpResponse:
+    require(request.user, "enterprises.import")
+    spec = KINDS.get(kind)
+    if spec is None:
+        raise Http404
+    data = template_xlsx(spec.sheet_names[0], spec.columns)
+    response = HttpResponse(data, content_type=XLSX_TYPE)
+    response["Content-Disposition"] = (
+        f"attachment; filename*=UTF-8''{json.dumps(kind)[1:-1]}-template.xlsx"
+    )
+    return response
+
+
+def list_url_with(**params: Any) -> str:
+    return reverse("enterprises:list") + ("?" + urlencode(params) if params else "")
