@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from qijia.core.identifiers import normalize_invoice_part, normalize_uscc
+from qijia.screening.normalize import invoice_part as normalize_invoice_part
+from qijia.screening.normalize import tax_id as normalize_uscc
 
 
 def _s(value: Any) -> str:
