@@ -44,3 +44,4 @@ def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
 
 
 api.add_router("/enterprises", "qijia.enterprises.api.router")
+api.add_router("/registry", "qijia.registry.api.router")

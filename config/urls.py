@@ -12,6 +12,8 @@ urlpatterns = [
     path("accounts/", include("qijia.identity.urls")),
     path("audit/", include("qijia.audit.urls")),
     path("enterprises/", include("qijia.enterprises.urls")),
+    path("registry/", include("qijia.registry.urls")),
+    path("notifications/", include("qijia.notifications.urls")),
     path("", include("qijia.core.urls")),
 ]
 if settings.DEBUG:

@@ -16,6 +16,14 @@ NAV = [
     ("enterprises:list", _("企业库"), "enterprises.search"),
     ("enterprises:import", _("数据导入"), "enterprises.import"),
     ("audit:list", _("审计记录"), "audit.view"),
+    ("registry:list", _("不予资助名单"), "registry.search"),
+    ("registry:department", _("本部门名单"), "registry.department"),
+    ("registry:own", _("名单状态"), "registry.view_own"),
+    ("registry:objections", _("申诉"), "registry.list_objections"),
+    ("registry:expiring", _("到期提醒"), "registry.expiring"),
+    ("registry:queries", _("查询记录"), "registry.view_queries"),
+    ("registry:tokens", _("接口令牌"), "registry.manage_tokens"),
+    ("notifications:inbox", _("消息"), None),
 ]
 
 

@@ -69,6 +69,7 @@ rules.add_perm(
 rules.add_perm("registry.list_objections", (is_officer | is_partner | is_inspector) & ~is_token)
 rules.add_perm("registry.view_queries", (is_inspector | is_admin) & ~is_token)
 rules.add_perm("registry.manage_tokens", (is_partner | is_admin) & ~is_token)
+rules.add_perm("registry.department", is_partner & ~is_token)
 rules.add_perm("registry.import", (is_officer | is_partner) & token_can_write)
 rules.add_perm("registry.expiring", (is_officer | is_partner | is_inspector) & ~is_token)
 
@@ -85,6 +86,7 @@ REASONS = {
     "registry.list_objections": "您的角色不能查看申诉列表",
     "registry.view_queries": "只有纪检监察和系统管理员可以查看查询记录",
     "registry.manage_tokens": "只有协作部门和系统管理员可以管理接口令牌",
+    "registry.department": "只有协作部门有本部门名单页面",
     "registry.import": "只有局经办人员、协作部门（读写令牌）可以批量导入",
     "registry.expiring": "您的角色不能查看到期提醒",
 }
