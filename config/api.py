@@ -2,7 +2,7 @@
 
 from django.http import HttpRequest, HttpResponse
 from ninja import NinjaAPI
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import django_auth
 
 from qijia.core.errors import DomainError
@@ -40,6 +40,21 @@ def auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
         request,
         {"code": "unauthenticated", "message": "未登录或凭证无效", "fields": {}},
         status=401,
+    )
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    """Ninja's own 4xx (e.g. a body that is not JSON) in the same {code, message, fields} shape."""
+    message = {400: "请求体无法解析，应为有效的 JSON 或表单数据", 429: "请求过于频繁，请稍后再试"}
+    return api.create_response(
+        request,
+        {
+            "code": "malformed_request",
+            "message": message.get(exc.status_code, "请求无法处理"),
+            "fields": {},
+        },
+        status=exc.status_code,
     )
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja import File, Path, Query, Router, Schema
+from ninja import File, Path, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from ninja.security import HttpBearer, django_auth
 from pydantic import Field, field_validator
@@ -209,11 +209,35 @@ def entries(request: HttpRequest, params: Query[EntryQuery]) -> dict[str, Any]:
     summary="新增名单条目（读写令牌）",
     operation_id="registry_entry_create",
 )
-def entry_create(request: HttpRequest, payload: EntryIn) -> tuple[int, dict[str, Any]]:
+def entry_create(request: HttpRequest, payload: EntryIn) -> Status:
     actor = _actor(request)
     _require_write(actor)
     entry = services.entry_create(actor=actor, **payload.dict())
-    return 201, entry_out(entry)
+    return Status(201, entry_out(entry))
+
+
+@router.post(
+    "/entries/import",
+    response={201: ImportOut, **ERRORS},
+    summary="CSV 批量导入（全部成功或全部不导入，返回逐行错误）",
+    description=(
+        "列：uscc, enterprise_name, list, category, reason, document_ref, valid_from, valid_to"
+        "（也可用中文列名：统一社会信用代码、企业名称、名单、类别、列入事由、文书编号、生效日期、"
+        '截止日期）。UTF-8 或 GB18030 编码。出错时 fields 形如 {"row3.uscc": "第3行…"}。'
+    ),
+    operation_id="registry_entries_import",
+)
+def entries_import(request: HttpRequest, file: File[UploadedFile]) -> Status:
+    actor = _actor(request)
+    _require_write(actor)
+    limit = 20 * 1024 * 1024
+    content = file.read(limit + 1)
+    if len(content) > limit:
+        raise ValidationFailed("CSV 文件超过20MB上限", fields={"file": "文件过大"})
+    created = services.entries_import_csv(
+        actor=actor, content=content, filename=str(file.name or "upload.csv")[:100]
+    )
+    return Status(201, {"created": len(created), "ids": [e.pk for e in created]})
 
 
 EntryId = Path(..., ge=1, le=BIGINT, description="条目编号")
@@ -283,44 +307,23 @@ def entry_revoke(request: HttpRequest, payload: RevokeIn, entry_id: int = EntryI
 )
 def entry_evidence(
     request: HttpRequest, files: File[list[UploadedFile]], entry_id: int = EntryId
-) -> tuple[int, list[dict]]:
+) -> Status:
     actor = _actor(request)
     _require_write(actor)
     stored = services.entry_add_evidence(actor=actor, entry_id=entry_id, files=files)
-    return 201, [
-        {
-            "id": e.pk,
-            "name": e.original_name,
-            "sha256": e.sha256,
-            "size": e.size,
-            "content_type": e.content_type,
-        }
-        for e in stored
-    ]
-
-
-@router.post(
-    "/entries/import",
-    response={201: ImportOut, **ERRORS},
-    summary="CSV 批量导入（全部成功或全部不导入，返回逐行错误）",
-    description=(
-        "列：uscc, enterprise_name, list, category, reason, document_ref, valid_from, valid_to"
-        "（也可用中文列名：统一社会信用代码、企业名称、名单、类别、列入事由、文书编号、生效日期、"
-        '截止日期）。UTF-8 或 GB18030 编码。出错时 fields 形如 {"row3.uscc": "第3行…"}。'
-    ),
-    operation_id="registry_entries_import",
-)
-def entries_import(request: HttpRequest, file: File[UploadedFile]) -> tuple[int, dict]:
-    actor = _actor(request)
-    _require_write(actor)
-    limit = 20 * 1024 * 1024
-    content = file.read(limit + 1)
-    if len(content) > limit:
-        raise ValidationFailed("CSV 文件超过20MB上限", fields={"file": "文件过大"})
-    created = services.entries_import_csv(
-        actor=actor, content=content, filename=str(file.name or "upload.csv")[:100]
+    return Status(
+        201,
+        [
+            {
+                "id": e.pk,
+                "name": e.original_name,
+                "sha256": e.sha256,
+                "size": e.size,
+                "content_type": e.content_type,
+            }
+            for e in stored
+        ],
     )
-    return 201, {"created": len(created), "ids": [e.pk for e in created]}
 
 
 class ChangesQuery(Schema):
