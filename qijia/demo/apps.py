@@ -10,3 +10,6 @@ class DemoConfig(AppConfig):
     name = "qijia.demo"
     label = "demo"
     verbose_name = "Demo city"
+
+    def ready(self) -> None:
+        from . import city  # noqa: F401  (registers the foundation seed steps)

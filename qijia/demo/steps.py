@@ -11,8 +11,8 @@ A context registers a step from its ``AppConfig.ready()``::
 
     register_step("registry.blacklist", seed_blacklist, order=200)
 
-Steps run in ascending ``order`` (ties by name), each in its own transaction, after the
-foundation steps below. Orders in use (leave gaps):
+Steps run in ascending ``order`` (ties by name), all inside one transaction (each step in
+its own savepoint), after the foundation steps below. Orders in use (leave gaps):
 
     10  demo.org_units        bureau sections, leadership, inspection, partner departments
     100 demo.registry         enterprises, persons, roles, holdings, monthly indicators
@@ -28,6 +28,7 @@ each other.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import random
 import sys
@@ -50,12 +51,19 @@ class SeedContext:
     seed: int
     stdout: IO[str] = field(default_factory=lambda: sys.stdout)
     show_progress: bool = True
+    #: Last month of the indicator window (first day); default: December of last year.
+    end_month: dt.date | None = None
+    #: Worker processes for CPU-bound generation (None: one per core, 0: in-process).
+    workers: int | None = None
     #: Free-form notes steps leave for later steps (e.g. ids of the linked groups); keyed by step.
     shared: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.scale not in SCALES:
             raise ValueError(f"unknown scale {self.scale!r}; expected one of {SCALES}")
+        if self.end_month is None:
+            today = dt.date.today()
+            self.end_month = dt.date(today.year - 1, 12, 1)
 
     @property
     def is_city(self) -> bool:
@@ -75,7 +83,9 @@ class SeedContext:
         digest = hashlib.sha256(f"{self.seed}:{name}".encode()).digest()
         return random.Random(int.from_bytes(digest[:8], "big"))
 
-    def progress(self, iterable: Iterable[T], *, total: int | None = None, desc: str = "") -> Iterator[T]:
+    def progress(
+        self, iterable: Iterable[T], *, total: int | None = None, desc: str = ""
+    ) -> Iterator[T]:
         """Wrap ``iterable`` in a tqdm bar on this run's output (silent when progress is off)."""
         if not self.show_progress:
             yield from iterable
@@ -83,8 +93,28 @@ class SeedContext:
         from tqdm import tqdm
 
         yield from tqdm(
-            iterable, total=total, desc=desc, file=self.stdout, unit="行", unit_scale=True,
-            dynamic_ncols=True, leave=True,
+            iterable,
+            total=total,
+            desc=desc,
+            file=self.stdout,
+            unit="行",
+            unit_scale=True,
+            dynamic_ncols=True,
+            leave=True,
+        )
+
+    def bar(self, *, total: int, desc: str) -> Any:
+        """A tqdm bar to ``update(n)`` by hand, for work that arrives in chunks."""
+        from tqdm import tqdm
+
+        return tqdm(
+            total=total,
+            desc=desc,
+            file=self.stdout,
+            unit="行",
+            unit_scale=True,
+            dynamic_ncols=True,
+            disable=not self.show_progress,
         )
 
     def log(self, message: str) -> None:
@@ -139,24 +169,25 @@ class StepResult:
 
 
 def run_steps(ctx: SeedContext, *, steps: Iterable[SeedStep] | None = None) -> list[StepResult]:
-    """Run ``steps`` (default: every registered one) in order, each in one transaction, so a step
-    that fails leaves nothing half-written and names itself in the error."""
+    """Run ``steps`` (default: every registered one) in order, all in one transaction: a seed
+    that fails anywhere leaves nothing behind, and the error names the step."""
     import time
 
     from django.db import transaction
 
     results: list[StepResult] = []
-    for step in registered_steps() if steps is None else steps:
-        ctx.log(f"▶ {step.name}")
-        started = time.perf_counter()
-        try:
-            with transaction.atomic():
-                step.fn(ctx)
-        except Exception as exc:
-            raise SeedStepError(step.name, exc) from exc
-        elapsed = time.perf_counter() - started
-        ctx.log(f"  {step.name}: {elapsed:.1f} s")
-        results.append(StepResult(step.name, elapsed))
+    with transaction.atomic():
+        for step in registered_steps() if steps is None else steps:
+            ctx.log(f"▶ {step.name}")
+            started = time.perf_counter()
+            try:
+                with transaction.atomic():
+                    step.fn(ctx)
+            except Exception as exc:
+                raise SeedStepError(step.name, exc) from exc
+            elapsed = time.perf_counter() - started
+            ctx.log(f"  {step.name}: {elapsed:.1f} s")
+            results.append(StepResult(step.name, elapsed))
     return results
 
 

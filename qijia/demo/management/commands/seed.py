@@ -1,0 +1,78 @@
+"""``qijia seed --scale demo|city [--seed N] [--if-empty]``: load the demo city."""
+
+from __future__ import annotations
+
+import datetime as dt
+import resource
+import time
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from qijia.core.errors import DomainError
+from qijia.demo.steps import SCALES, SeedContext, SeedStepError, registered_steps, run_steps
+from qijia.enterprises.models import Enterprise
+
+
+def _month(value: str) -> dt.date:
+    try:
+        return dt.datetime.strptime(value, "%Y-%m").date()
+    except ValueError:
+        raise CommandError(f"--end-month 应为 YYYY-MM 格式，实际为“{value}”") from None
+
+
+class Command(BaseCommand):
+    help = "生成演示城市数据（企业、自然人、职务、持股、月度指标），同一种子结果相同。"
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--scale", choices=SCALES, default="demo")
+        parser.add_argument("--seed", type=int, default=2026, help="随机种子（默认 2026）")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="已有企业数据时什么也不做（make demo 用）"
+        )
+        parser.add_argument(
+            "--end-month", type=_month, default=None,
+            help="指标窗口的最后一个月 YYYY-MM（默认去年12月）",
+        )  # fmt: skip
+        parser.add_argument("--workers", type=int, default=None, help="生成用的进程数")
+        parser.add_argument("--no-progress", action="store_true", help="不显示进度条")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        existing = Enterprise.objects.count()
+        if existing:
+            if options["if_empty"]:
+                self.stdout.write(f"已有 {existing:,} 家企业，跳过演示数据生成（--if-empty）。")
+                return
+            raise CommandError(
+                f"数据库中已有 {existing:,} 家企业；演示数据只能生成到空库中"
+                "（使用 --if-empty 跳过，或换一个空数据库）。"
+            )
+        ctx = SeedContext(
+            scale=options["scale"],
+            seed=options["seed"],
+            stdout=self.stdout._out,  # raw stream: tqdm redraws with \r
+            show_progress=not options["no_progress"],
+            end_month=options["end_month"],
+            workers=options["workers"],
+        )
+        names = ", ".join(step.name for step in registered_steps())
+        self.stdout.write(
+            f"生成演示城市：规模 {ctx.scale}，种子 {ctx.seed}，指标截至 {ctx.end_month:%Y-%m}；"
+            f"步骤：{names}"
+        )
+        started = time.perf_counter()
+        try:
+            run_steps(ctx)
+        except SeedStepError as exc:
+            cause = exc.__cause__
+            message = cause.message if isinstance(cause, DomainError) else str(cause)
+            raise CommandError(f"种子数据步骤 {exc.step} 失败，已全部回滚：{message}") from exc
+        elapsed = time.perf_counter() - started
+        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"完成，用时 {elapsed:.1f} 秒；峰值内存 {own:.0f} MiB（子进程峰值 {children:.0f} MiB）。"
+            )
+        )
+        ctx.shared.setdefault("elapsed", elapsed)
