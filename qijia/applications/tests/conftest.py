@@ -1,0 +1,13 @@
+import pytest
+
+from qijia.applications.testing import make_world
+
+
+@pytest.fixture
+def world(db):
+    return make_world()
+
+
+@pytest.fixture(autouse=True)
+def _photo_cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("QIJIA_PHOTO_CACHE", str(tmp_path / "photo-cache"))
