@@ -5,12 +5,14 @@ the actor's scope is reported as not found, so its existence is never revealed."
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.cache import cache
 from django.db.models import Count, Prefetch, Q, QuerySet
 
+from qijia.core import identifiers
 from qijia.core.errors import NotFound, PermissionDenied
 from qijia.identity.permissions import allowed, require
 from qijia.identity.roles import CITY_STAFF, Role
@@ -93,7 +95,7 @@ def enterprise_list(*, actor: Any, filters: EnterpriseFilters | None = None) -> 
     )
     q = (filters.q or "").strip()
     if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(uscc__icontains=q.upper()))
+        qs = qs.filter(search_condition(q))
     if filters.town:
         qs = qs.filter(town_id=filters.town)
     if filters.industry:
@@ -103,6 +105,28 @@ def enterprise_list(*, actor: Any, filters: EnterpriseFilters | None = None) -> 
     if filters.status:
         qs = qs.filter(status=filters.status)
     return qs.order_by("name", "id")
+
+
+_HAS_LATIN = re.compile(r"[A-Za-z]")
+_CODE_FRAGMENT = re.compile(r"[0-9A-Za-z]*\d[0-9A-Za-z]*")
+
+
+def search_condition(q: str) -> Q:
+    """Partial match on name or USCC, shaped so PostgreSQL's trigram indexes serve it.
+
+    A complete valid USCC is an exact lookup. Text with Latin letters matches the name without
+    regard to case (``icontains``, served by the UPPER(name) trigram index); other text (Chinese
+    has no case) uses plain ``contains`` on the name, served by the plain trigram index. A run of
+    letters and digits with at least one digit may be part of a USCC, which is stored upper case.
+    """
+    text = q.strip()
+    upper = text.upper()
+    if len(upper) == 18 and identifiers.is_valid_uscc(upper):
+        return Q(uscc=upper)
+    by_name = Q(name__icontains=text) if _HAS_LATIN.search(text) else Q(name__contains=text)
+    if _CODE_FRAGMENT.fullmatch(text):
+        return by_name | Q(uscc__contains=upper)
+    return by_name
 
 
 def paginate(qs: QuerySet, *, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE) -> Page:

@@ -298,3 +298,30 @@ def test_home_panels_show_counts_for_staff_and_own_card_for_enterprise(user_fact
         client.force_login(user)
         html = client.get("/").content.decode()
         assert expected in html, user.role
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm indexes exist on PostgreSQL only")
+@pytest.mark.parametrize(
+    "q, index",
+    [("精密模具", "enterprise_name_plain_trgm"), ("Tcl电子", "enterprise_name_trgm"),
+     ("9144190", "enterprise_uscc_plain_trgm")],
+)
+def test_partial_search_can_use_the_trigram_indexes(user_factory, q, index):
+    officer = user_factory("officer")
+    qs = selectors.enterprise_list(actor=officer, filters=selectors.EnterpriseFilters(q=q))
+    sql, params = qs.query.sql_with_params()
+    with connection.cursor() as cursor:
+        # A tiny test table would be scanned anyway; take scans away to see the usable index.
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_indexscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert index in plan, plan
+
+
+def test_a_complete_uscc_is_an_exact_lookup():
+    code = make_uscc(31337)
+    condition = selectors.search_condition(code.lower())
+    assert condition.children == [("uscc", code)]
+    assert selectors.search_condition("精密").children == [("name__contains", "精密")]
+    assert ("name__icontains", "abc") in selectors.search_condition("abc").children
