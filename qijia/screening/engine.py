@@ -176,7 +176,7 @@ def screen(
     raw += registry.detect(bundle, as_of)
     raw += invoices.detect_duplicates(bundle)
     raw += invoices.detect_buyer_and_period(bundle)
-    raw += relations.detect(bundle)
+    raw += relations.detect(bundle, progress=progress)
     if bundle.photos:
         raw += photo_detector.detect(bundle, prints, digests)
     return dedupe_and_sort(raw)

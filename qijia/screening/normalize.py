@@ -45,6 +45,8 @@ def tax_id(value: str) -> str:
 
 def normalize_phone(value: str) -> str:
     """identifiers.md phone rule, after folding full-width characters to ASCII."""
+    if value.isdigit() and value.isascii() and not value.startswith(("86", "0086")):
+        return value
     return identifiers.normalize_phone(_ascii(value or ""))
 
 

@@ -85,17 +85,34 @@ def merge_persons(
             j = first_by_id.setdefault(pid, i)
             if j != i:
                 uf.union(j, i)
-    by_name_contact: dict[tuple[str, str], list[int]] = defaultdict(list)
-    for i in range(n):
+    # Only (name, contact) keys that some row WITHOUT an ID number carries can merge anything.
+    def contact_keys(i: int) -> list[tuple[str, str]]:
         name = names[i].strip()
         if not name:
-            continue
-        phone = normalize_phone(phones[i])
-        email = normalize_email(emails[i])
-        if phone:
-            by_name_contact[(name, "T" + phone)].append(i)
-        if email:
-            by_name_contact[(name, "M" + email)].append(i)
+            return []
+        out = []
+        if phones[i]:
+            phone = normalize_phone(phones[i])
+            if phone:
+                out.append((name, "T" + phone))
+        if emails[i]:
+            email = normalize_email(emails[i])
+            if email:
+                out.append((name, "M" + email))
+        return out
+
+    by_name_contact: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i in range(n):
+        if not ids[i]:
+            for key in contact_keys(i):
+                by_name_contact[key].append(i)
+    if by_name_contact:
+        for i in range(n):
+            if ids[i] and names[i].strip():
+                for key in contact_keys(i):
+                    group = by_name_contact.get(key)
+                    if group is not None:
+                        group.append(i)
     for group in by_name_contact.values():
         if len(group) < 2:
             continue
@@ -118,6 +135,7 @@ class Graph:
     hubs: dict[str, int]  # hub contact key -> number of distinct enterprises
     bundle: Bundle | None = None
     person_rows: dict[int, list[int]] | None = None  # person node -> bundle.persons indices
+    raw_enterprise: dict[str, int] | None = None  # raw code as written -> node (a cache)
 
     @property
     def node_count(self) -> int:
@@ -128,6 +146,11 @@ class Graph:
         return int(self.adjacency.nnz // 2)
 
     def node(self, uscc: str) -> int | None:
+        """The enterprise node of a code as written in any file (None if not in the graph)."""
+        if self.raw_enterprise is not None:
+            hit = self.raw_enterprise.get(uscc)
+            if hit is not None:
+                return hit
         return self.index.get("E:" + tax_id(uscc))
 
     def neighbours(self, u: int) -> np.ndarray:
@@ -216,8 +239,10 @@ def _balls(step: sp.csr_matrix, nodes: np.ndarray, radius: int) -> sp.csr_matrix
 
 
 def build_graph(bundle: Bundle) -> Graph:
+    """The relationship graph of a bundle (see the module docstring for the rules)."""
     index: dict[str, int] = {}
     keys: list[str] = []
+    raw_enterprise: dict[str, int] = {}
 
     def node(key: str) -> int:
         i = index.get(key)
@@ -226,81 +251,100 @@ def build_graph(bundle: Bundle) -> Graph:
             keys.append(key)
         return i
 
+    def ent(raw: str) -> int:
+        i = raw_enterprise.get(raw)
+        if i is None:
+            i = raw_enterprise[raw] = node("E:" + tax_id(raw))
+        return i
+
     persons = bundle.persons
     comp = merge_persons(
         [p.name for p in persons], [p.id_number for p in persons],
         [p.phone for p in persons], [p.email for p in persons],
     )
-    person_rows: dict[int, list[int]] = defaultdict(list)
-    person_node_of_row = [0] * len(persons)
+    person_rows: dict[int, list[int]] = {}
+    person_node_of_root: dict[int, int] = {}
+    person_node_of_key: dict[str, int] = {}
     for i, root in enumerate(comp):
-        n = node(f"P:{root}")
-        person_node_of_row[i] = n
-        person_rows[n].append(i)
-    row_of_key = {p.person_key: i for i, p in enumerate(persons)}
-
-    us: list[int] = []
-    vs: list[int] = []
-    for e in bundle.enterprises:
-        node("E:" + tax_id(e.uscc))
-    # roles: person -- enterprise
-    enterprises_of_person: dict[int, set[int]] = defaultdict(set)
-    for r in bundle.roles:
-        row = row_of_key.get(r.person_key)
-        if row is None:
-            continue
-        p = person_node_of_row[row]
-        e = node("E:" + tax_id(r.uscc))
-        us.append(p)
-        vs.append(e)
-        enterprises_of_person[p].add(e)
-    for h in bundle.holdings:
-        a, b = node("E:" + tax_id(h.holder_uscc)), node("E:" + tax_id(h.held_uscc))
-        if a != b:
-            us.append(a)
-            vs.append(b)
-
-    # contacts and hubs
-    contact_edges: list[tuple[int, str]] = []  # (owner node, contact key)
-    for e in bundle.enterprises:
-        owner = index["E:" + tax_id(e.uscc)]
-        phone, email = normalize_phone(e.phone), normalize_email(e.email)
-        if phone:
-            contact_edges.append((owner, "T:" + phone))
-        if email:
-            contact_edges.append((owner, "M:" + email))
-    for i, p in enumerate(persons):
-        owner = person_node_of_row[i]
-        phone, email = normalize_phone(p.phone), normalize_email(p.email)
-        if phone:
-            contact_edges.append((owner, "T:" + phone))
-        if email:
-            contact_edges.append((owner, "M:" + email))
-    reach: dict[str, set[int]] = defaultdict(set)
-    for owner, contact in contact_edges:
-        if keys[owner][0] == "E":
-            reach[contact].add(owner)
+        n = person_node_of_root.get(root)
+        if n is None:
+            n = person_node_of_root[root] = node(f"P:{root}")
+            person_rows[n] = [i]
         else:
-            reach[contact].update(enterprises_of_person.get(owner, ()))
-    hubs = {c: len(s) for c, s in reach.items() if len(s) > HUB_THRESHOLD}
-    seen_edges: set[tuple[int, str]] = set()
-    for owner, contact in contact_edges:
-        if contact in hubs or (owner, contact) in seen_edges:
+            person_rows[n].append(i)
+        person_node_of_key[persons[i].person_key] = n
+
+    for e in bundle.enterprises:
+        ent(e.uscc)
+    # roles: person -- enterprise; holdings: enterprise -- enterprise
+    role_p: list[int] = []
+    role_e: list[int] = []
+    pget, rget = person_node_of_key.get, raw_enterprise.get
+    p_append, e_append = role_p.append, role_e.append
+    for r in bundle.roles:
+        p = pget(r.person_key)
+        if p is None:
             continue
-        seen_edges.add((owner, contact))
-        us.append(owner)
-        vs.append(node(contact))
+        e = rget(r.uscc)
+        p_append(p)
+        e_append(ent(r.uscc) if e is None else e)
+    hold_a: list[int] = []
+    hold_b: list[int] = []
+    for h in bundle.holdings:
+        a = rget(h.holder_uscc)
+        b = rget(h.held_uscc)
+        hold_a.append(ent(h.holder_uscc) if a is None else a)
+        hold_b.append(ent(h.held_uscc) if b is None else b)
+
+    # contacts (normalised) and their owners
+    contact_owner: list[int] = []
+    contact_node: list[int] = []
+    for owner_rows, is_person in ((bundle.enterprises, False), (persons, True)):
+        for i, row in enumerate(owner_rows):
+            owner = person_node_of_root[comp[i]] if is_person else rget(row.uscc)
+            if row.phone:
+                phone = normalize_phone(row.phone)
+                if phone:
+                    contact_owner.append(owner)
+                    contact_node.append(node("T:" + phone))
+            if row.email:
+                email = normalize_email(row.email)
+                if email:
+                    contact_owner.append(owner)
+                    contact_node.append(node("M:" + email))
+
+    # hubs: distinct enterprises per contact, directly or through the owner's roles (sparse)
+    n = len(keys)
+    owners = np.asarray(contact_owner, dtype=np.int64)
+    contacts = np.asarray(contact_node, dtype=np.int64)
+    ones = np.ones(len(owners), dtype=np.float32)
+    incidence = sp.csr_matrix((ones, (contacts, owners)), shape=(n, n))
+    rp = np.asarray(role_p, dtype=np.int64)
+    re_ = np.asarray(role_e, dtype=np.int64)
+    roles_m = sp.csr_matrix((np.ones(len(rp), dtype=np.float32), (rp, re_)), shape=(n, n))
+    is_enterprise = np.zeros(n, dtype=np.float32)
+    is_enterprise[[i for i, k in enumerate(keys) if k[0] == "E"]] = 1.0
+    direct = incidence @ sp.diags(is_enterprise)
+    reach = (direct + incidence @ roles_m).tocsr()
+    reach.eliminate_zeros()
+    counts = np.diff(reach.indptr)
+    hub_nodes = np.flatnonzero(counts > HUB_THRESHOLD)
+    hubs = {keys[i]: int(counts[i]) for i in hub_nodes.tolist()}
+    keep = ~np.isin(contacts, hub_nodes)
+
+    u = np.concatenate([rp, np.asarray(hold_a, dtype=np.int64), owners[keep]])
+    v = np.concatenate([re_, np.asarray(hold_b, dtype=np.int64), contacts[keep]])
+    loops = u == v
+    u, v = u[~loops], v[~loops]
 
     # every seller and applicant is a party even if it appears nowhere else
     for a in bundle.applications:
-        node("E:" + tax_id(a.uscc))
+        ent(a.uscc)
     for inv in bundle.invoices:
         if inv.seller_tax_id:
-            node("E:" + tax_id(inv.seller_tax_id))
+            ent(inv.seller_tax_id)
 
     n = len(keys)
-    u = np.asarray(us, dtype=np.int64)
-    v = np.asarray(vs, dtype=np.int64)
     data = np.ones(2 * len(u), dtype=np.float32)
     adjacency = sp.csr_matrix(
         (data, (np.concatenate([u, v]), np.concatenate([v, u]))), shape=(n, n)
@@ -309,25 +353,38 @@ def build_graph(bundle: Bundle) -> Graph:
     adjacency.sort_indices()
     adjacency.data[:] = 1.0
     return Graph(keys=keys, index=index, adjacency=adjacency, hubs=hubs, bundle=bundle,
-                 person_rows=dict(person_rows))
+                 person_rows=person_rows, raw_enterprise=raw_enterprise)
 
 
 # --- evidence ---------------------------------------------------------------------------------
 
 
-def _describe_path(graph: Graph, path: list[int]) -> list[dict[str, Any]]:
+def describe_paths(graph: Graph, paths: list[list[int]]) -> list[list[dict[str, Any]]]:
+    """Evidence for many paths at once: one pass over the rows for names and edge details."""
     bundle = graph.bundle
     assert bundle is not None
-    names = {tax_id(e.uscc): e.name for e in bundle.enterprises}
-    out: list[dict[str, Any]] = []
-    nodes = [_describe_node(graph, i, names) for i in path]
-    needed = {(path[k], path[k + 1]) for k in range(len(path) - 1)}
-    needed |= {(b, a) for a, b in needed}
+    on_paths = {i for path in paths for i in path}
+    names = {}
+    for e in bundle.enterprises:
+        key = "E:" + tax_id(e.uscc)
+        i = graph.index.get(key)
+        if i in on_paths:
+            names[key[2:]] = e.name
+    needed: set[tuple[int, int]] = set()
+    for path in paths:
+        for k in range(len(path) - 1):
+            needed.add((path[k], path[k + 1]))
+            needed.add((path[k + 1], path[k]))
     edge_info = _edge_info(graph, needed)
-    for k, i in enumerate(path):
-        out.append(nodes[k])
-        if k + 1 < len(path):
-            out.append(edge_info.get((i, path[k + 1]), {"element": "edge", "type": "unknown"}))
+    out = []
+    for path in paths:
+        described: list[dict[str, Any]] = []
+        for k, i in enumerate(path):
+            described.append(_describe_node(graph, i, names))
+            if k + 1 < len(path):
+                described.append(
+                    edge_info.get((i, path[k + 1]), {"element": "edge", "type": "unknown"}))
+        out.append(described)
     return out
 
 
@@ -365,7 +422,7 @@ def _edge_info(graph: Graph, needed: set[tuple[int, int]]) -> dict[tuple[int, in
         p = row_node.get(r.person_key)
         if p is None:
             continue
-        e = graph.index.get("E:" + tax_id(r.uscc))
+        e = graph.node(r.uscc)
         if (p, e) in needed:
             edge = info.setdefault((p, e), {"element": "edge", "type": "role", "roles": []})
             label = r.role + (f"({r.share_pct}%)" if r.share_pct is not None else "")
@@ -373,8 +430,8 @@ def _edge_info(graph: Graph, needed: set[tuple[int, int]]) -> dict[tuple[int, in
                 edge["roles"].append(label)
             info[(e, p)] = edge
     for h in bundle.holdings:
-        a = graph.index.get("E:" + tax_id(h.holder_uscc))
-        b = graph.index.get("E:" + tax_id(h.held_uscc))
+        a = graph.node(h.holder_uscc)
+        b = graph.node(h.held_uscc)
         if (a, b) in needed and (a, b) not in info:
             edge = {"element": "edge", "type": "holding", "holder": tax_id(h.holder_uscc),
                     "held": tax_id(h.held_uscc),
@@ -410,21 +467,21 @@ def detect(
             seen.add(key)
             pairs.append(key)
             seller_names[key] = inv.seller_name
-    node_pairs = [
-        (graph.index["E:" + tax_id(apps[app_id].uscc)], graph.index["E:" + seller])
-        for app_id, seller in pairs
-    ]
+    applicant_node = {app_id: graph.node(a.uscc) for app_id, a in apps.items()}
+    node_pairs = [(applicant_node[app_id], graph.index["E:" + seller]) for app_id, seller in pairs]
     related = graph.within(node_pairs)
-    findings: list[Finding] = []
     hits = np.flatnonzero(related).tolist()
-    iterator = progress(hits) if progress else hits
+    iterator = progress(hits, desc="关联路径", unit="对") if progress else hits
+    found: list[tuple[int, list[int]]] = []
     for k in iterator:
-        app_id, seller = pairs[k]
         path = graph.shortest_path(*node_pairs[k])
-        if path is None:  # pragma: no cover - within() and the BFS agree by construction
-            continue
+        if path is not None:
+            found.append((k, path))
+    descriptions = describe_paths(graph, [path for _, path in found])
+    findings: list[Finding] = []
+    for (k, path), described in zip(found, descriptions, strict=True):
+        app_id, seller = pairs[k]
         hops = len(path) - 1
-        described = _describe_path(graph, path)
         via = "、".join(
             p.get("name") or p["id"] for p in described[2:-1:2]
         )
