@@ -43,7 +43,13 @@ from .truth import GeneratorBug, check_expectations, compute_truth
 from .vocab import load_reference
 from .world import AS_OF, Application, World
 
-__all__ = ["SCALES", "GeneratorBug", "GeneratorError", "Scale", "generate_bundle"]
+__all__ = [
+    "GENERATOR_VERSION", "SCALES", "GeneratorBug", "GeneratorError", "Scale", "ensure_bundle",
+    "generate_bundle",
+]
+
+# Bumped whenever the same seed would give different files; ensure_bundle regenerates then.
+GENERATOR_VERSION = 1
 
 
 class GeneratorError(ValueError):
@@ -165,6 +171,28 @@ def generate_bundle(out: Path | str, scale: str, seed: int = 1, progress: bool =
         print(f"生成用时 {total:.1f} 秒（{json.dumps(timings, ensure_ascii=False)}）",
               file=sys.stderr)
     return summary
+
+
+def ensure_bundle(folder: Path | str, scale: str = "city", seed: int = 1,
+                  progress: bool = True) -> Path:
+    """``folder/<scale>-seed<seed>``, generated only when missing or stale (for benchmarks).
+
+    A bundle is reused when its truth.json names the same scale, seed and generator version:
+    generation is deterministic, so it would come out byte-identical anyway.
+    """
+    target = Path(folder) / f"{scale}-seed{seed}"
+    truth = target / "truth.json"
+    if truth.is_file():
+        try:
+            doc = json.loads(truth.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            doc = {}
+        if (doc.get("scale"), doc.get("seed"), doc.get("generator_version")) == (
+            scale, seed, GENERATOR_VERSION,
+        ):
+            return target
+    generate_bundle(target, scale, seed, progress=progress, overwrite=True)
+    return target
 
 
 def _check_target(out: Path, overwrite: bool) -> None:
@@ -341,6 +369,7 @@ def _write_truth(root: Path, w: World, truth: set, scale: str, seed: int,
         "as_of": AS_OF.isoformat(),
         "scale": scale,
         "seed": seed,
+        "generator_version": GENERATOR_VERSION,
         "counts": counts,
         "cases": dict(sorted(cases.items())),
         "findings": findings,
