@@ -3,6 +3,8 @@ request, call one selector or service, render; DomainErrors become messages on t
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django.contrib import messages
@@ -15,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from qijia.core.errors import DomainError, PermissionDenied
+from qijia.core.views import render_domain_error
 from qijia.identity.models import OrgUnit
 from qijia.identity.roles import OrgKind
 
@@ -23,6 +26,19 @@ from .models import Category, EntryStatus, ListKind, ObjectionStatus, TokenScope
 from .permissions import allowed, require
 
 PAGE_SIZE = 30
+
+
+def domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Render a DomainError (permission, not found...) as the error page with its status."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except DomainError as exc:
+            return render_domain_error(request, exc)
+
+    return wrapper
 
 
 def _page(request: HttpRequest, rows: Any) -> Any:
@@ -54,6 +70,7 @@ def _filter_choices() -> dict[str, Any]:
 
 
 @login_required
+@domain_errors
 def entry_list(request: HttpRequest) -> HttpResponse:
     """Staff search (search, filter by list, category, source, status)."""
     if not allowed(request.user, "registry.search"):
@@ -75,6 +92,7 @@ def entry_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@domain_errors
 def department(request: HttpRequest) -> HttpResponse:
     """A partner department's own entries."""
     require(request.user, "registry.department")
@@ -115,6 +133,7 @@ def _entry_context(request: HttpRequest, entry_id: int) -> dict[str, Any]:
 
 
 @login_required
+@domain_errors
 def entry_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "registry/entry.html", _entry_context(request, pk))
 
@@ -145,6 +164,7 @@ ENTRY_FIELDS = (
 
 
 @login_required
+@domain_errors
 def entry_create(request: HttpRequest) -> HttpResponse:
     require(request.user, "registry.create_entry")
     context = _entry_form_context(request)
@@ -171,6 +191,7 @@ def entry_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@domain_errors
 def entry_amend(request: HttpRequest, pk: int) -> HttpResponse:
     entry = selectors.entry_get(actor=request.user, entry_id=pk)
     require(request.user, "registry.change_entry", entry)
@@ -221,6 +242,7 @@ def _post_action(request: HttpRequest, pk: int, action: Any, success: str) -> Ht
 
 
 @login_required
+@domain_errors
 @require_POST
 def entry_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     return _post_action(
@@ -234,6 +256,7 @@ def entry_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@domain_errors
 @require_POST
 def entry_evidence(request: HttpRequest, pk: int) -> HttpResponse:
     return _post_action(
@@ -247,6 +270,7 @@ def entry_evidence(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@domain_errors
 @require_POST
 def objection_lodge(request: HttpRequest, pk: int) -> HttpResponse:
     return _post_action(
@@ -263,6 +287,7 @@ def objection_lodge(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@domain_errors
 @require_POST
 def objection_answer(request: HttpRequest, pk: int, objection_id: int) -> HttpResponse:
     decision = request.POST.get("decision")
@@ -283,6 +308,7 @@ def objection_answer(request: HttpRequest, pk: int, objection_id: int) -> HttpRe
 
 
 @login_required
+@domain_errors
 def evidence_download(request: HttpRequest, evidence_id: int) -> HttpResponse:
     evidence = selectors.evidence_get(actor=request.user, evidence_id=evidence_id)
     return FileResponse(
@@ -293,6 +319,7 @@ def evidence_download(request: HttpRequest, evidence_id: int) -> HttpResponse:
 
 
 @login_required
+@domain_errors
 def upload(request: HttpRequest) -> HttpResponse:
     require(request.user, "registry.import")
     context: dict[str, Any] = {"errors": {}}
@@ -319,6 +346,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@domain_errors
 def tokens(request: HttpRequest) -> HttpResponse:
     """Create and revoke department tokens. A new token's text appears in this response only."""
     require(request.user, "registry.manage_tokens")
@@ -349,6 +377,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@domain_errors
 def own(request: HttpRequest) -> HttpResponse:
     """An enterprise's own listings and objections."""
     require(request.user, "registry.view_own")
@@ -364,12 +393,14 @@ def own(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@domain_errors
 def expiring(request: HttpRequest) -> HttpResponse:
     rows = selectors.expiring_list(actor=request.user, days=30)
     return render(request, "registry/expiring.html", {"page": _page(request, rows)})
 
 
 @login_required
+@domain_errors
 def objections(request: HttpRequest) -> HttpResponse:
     require(request.user, "registry.list_objections")
     overdue = request.GET.get("overdue") == "1"
@@ -390,6 +421,7 @@ def objections(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+@domain_errors
 def queries(request: HttpRequest) -> HttpResponse:
     """Who queried whom (inspectors)."""
     uscc = request.GET.get("uscc", "")[:18]
