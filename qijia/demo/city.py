@@ -170,13 +170,16 @@ def seed_registry(ctx: SeedContext) -> None:
             workers=workers,
         )
 
+        written = [0]
+
         def chunks():
             for text, count in texts:
                 bar.update(count)
+                written[0] += count
                 yield text
 
         loader.copy_text(MonthlyIndicator, generator.INDICATOR_COLUMNS, chunks())
-        indicators = bar.n
+        indicators = written[0]
     else:
 
         def rows():

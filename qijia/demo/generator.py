@@ -68,6 +68,21 @@ PLANS = {
 }
 
 
+def scaled_plan(scale: str, enterprises: int) -> Plan:
+    """The plan of ``scale`` resized to ``enterprises`` (benchmarks' quick runs, tests)."""
+    base = PLANS[scale]
+    factor = enterprises / base.enterprises
+    return Plan(
+        scale,
+        enterprises=enterprises,
+        persons=max(enterprises, round(base.persons * factor)),
+        holdings=round(base.holdings * factor),
+        groups=max(1, round(base.groups * factor)),
+        months=base.months,
+        target_roles=round(base.target_roles * factor),
+    )
+
+
 def default_end_month(today: dt.date | None = None) -> dt.date:
     """December of last year: the window is five whole calendar years, so a seed gives the same
     data all year long (pass ``end_month`` for another window)."""
@@ -100,7 +115,8 @@ _USCC_SPACE = 31**9
 
 @functools.lru_cache(maxsize=8)
 def _uscc_affine(seed: int) -> tuple[int, int]:
-    multiplier = 1 + 2 * (sub_seed(seed, "uscc.a") % 10**11)
+    # Near the golden ratio of the space, so consecutive enterprises get far-apart bodies.
+    multiplier = int(_USCC_SPACE * 0.6180339887) + sub_seed(seed, "uscc.a") % 10**9
     while multiplier % 31 == 0:
         multiplier += 2
     return multiplier, sub_seed(seed, "uscc.b")

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import resource
 import time
+from pathlib import Path
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from qijia.core.errors import DomainError
+from qijia.demo import generator
 from qijia.demo.steps import SCALES, SeedContext, SeedStepError, registered_steps, run_steps
 from qijia.enterprises.models import Enterprise
 
@@ -36,6 +39,15 @@ class Command(BaseCommand):
         )  # fmt: skip
         parser.add_argument("--workers", type=int, default=None, help="生成用的进程数")
         parser.add_argument("--no-progress", action="store_true", help="不显示进度条")
+        parser.add_argument(
+            "--enterprises", type=int, default=None,
+            help="按比例缩放该规模（企业数；自然人、持股随之缩放），用于快速试跑",
+        )  # fmt: skip
+        parser.add_argument(
+            "--report-json",
+            default=None,
+            help="把用时、峰值内存和行数写入此 JSON 文件（基准测试用）",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         existing = Enterprise.objects.count()
@@ -55,6 +67,10 @@ class Command(BaseCommand):
             end_month=options["end_month"],
             workers=options["workers"],
         )
+        if options["enterprises"] is not None:
+            if options["enterprises"] < 1:
+                raise CommandError("--enterprises 必须是正整数")
+            ctx.shared["plan"] = generator.scaled_plan(ctx.scale, options["enterprises"])
         names = ", ".join(step.name for step in registered_steps())
         self.stdout.write(
             f"生成演示城市：规模 {ctx.scale}，种子 {ctx.seed}，指标截至 {ctx.end_month:%Y-%m}；"
@@ -62,7 +78,7 @@ class Command(BaseCommand):
         )
         started = time.perf_counter()
         try:
-            run_steps(ctx)
+            results = run_steps(ctx)
         except SeedStepError as exc:
             cause = exc.__cause__
             message = cause.message if isinstance(cause, DomainError) else str(cause)
@@ -75,4 +91,14 @@ class Command(BaseCommand):
                 f"完成，用时 {elapsed:.1f} 秒；峰值内存 {own:.0f} MiB（子进程峰值 {children:.0f} MiB）。"
             )
         )
-        ctx.shared.setdefault("elapsed", elapsed)
+        if options["report_json"]:
+            report = {
+                "scale": ctx.scale,
+                "seed": ctx.seed,
+                "seconds": elapsed,
+                "maxrss_mib": own,
+                "children_maxrss_mib": children,
+                "steps": {r.name: r.seconds for r in results},
+                "counts": ctx.shared.get("demo.registry", {}).get("counts", {}),
+            }
+            Path(options["report_json"]).write_text(json.dumps(report, indent=2))
