@@ -70,35 +70,49 @@ def _screen_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache", type=Path, default=None, help="照片指纹缓存目录")
     p.add_argument("--no-progress", action="store_true", help="不显示进度条")
     p.add_argument("--show-misses", action="store_true", help="与 --truth 一起：列出漏报与误报")
+    p.add_argument("--stats", type=Path, default=None,
+                   help="把各阶段用时、条数（及与 --truth 的评分）写入此 JSON 文件")
     return p
 
 
 def screen_command(argv: list[str]) -> int:
     args = _screen_parser().parse_args(argv)
     from qijia.screening import scoring
-    from qijia.screening.bundle import BundleError
-    from qijia.screening.engine import findings_document, load_for_screening, screen
+    from qijia.screening.bundle import BundleError, load_bundle
+    from qijia.screening.engine import findings_document, fingerprint_photos, screen
 
     as_of = args.as_of or dt.date.today()
     progress = _progress(not args.no_progress)
     truth = None
+    truth_as_of = None
     if args.truth is not None:
         try:
             truth = scoring.load_truth(args.truth)
+            truth_as_of = scoring.truth_as_of(args.truth)
         except scoring.TruthError as exc:
             print(str(exc), file=sys.stderr)
             return 2
     started = time.perf_counter()
+    timings: dict[str, float] = {}
     try:
-        bundle, prints, digests = load_for_screening(args.bundle, cache_dir=args.cache,
-                                                     progress=progress)
+        bundle = load_bundle(args.bundle)
+        timings["load"] = round(time.perf_counter() - started, 3)
+        prints, digests, problems = fingerprint_photos(bundle, cache_dir=args.cache,
+                                                       progress=progress)
+        timings["fingerprint"] = round(time.perf_counter() - started - timings["load"], 3)
+        if problems:
+            raise BundleError(problems)
     except BundleError as exc:
         print(f"数据包“{args.bundle}”无效，共{len(exc.problems)}处问题，未写出任何结果：",
               file=sys.stderr)
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
-    findings = screen(bundle, as_of, prints=prints, digests=digests, progress=progress)
+    if truth_as_of and truth_as_of != as_of.isoformat():
+        print(f"注意：标准答案按核查日 {truth_as_of} 计算，本次核查日为 {as_of.isoformat()}",
+              file=sys.stderr)
+    findings = screen(bundle, as_of, prints=prints, digests=digests, progress=progress,
+                      timings=timings)
     document = findings_document(findings, as_of)
     report_html = None
     if args.report is not None:
@@ -115,11 +129,20 @@ def screen_command(argv: list[str]) -> int:
         f"（{elapsed:.1f} 秒）：" + "，".join(f"{k} {n}" for k, n in sorted(counts.items())),
         file=sys.stderr,
     )
+    stats: dict[str, Any] = {"seconds": {**timings, "total": round(elapsed, 3)},
+                             "applications": len(bundle.applications),
+                             "photos": len(bundle.photos), "counts": dict(sorted(counts.items()))}
     if truth is not None:
         predicted = scoring.finding_keys(findings)
-        print(scoring.format_scores(scoring.score(predicted, truth)))
+        scores = scoring.score(predicted, truth)
+        print(scoring.format_scores(scores))
         if args.show_misses:
             print(scoring.missed_and_extra(predicted, truth))
+        stats["scores"] = {s.kind: {"precision": s.precision, "recall": s.recall,
+                                    "tp": s.true_positives, "found": s.predicted,
+                                    "truth": s.expected} for s in scores}
+    if args.stats is not None:
+        _write_atomic(args.stats, json.dumps(stats, ensure_ascii=False, indent=1) + "\n")
     return 0
 
 

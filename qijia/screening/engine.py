@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from decimal import Decimal
@@ -163,23 +164,36 @@ def screen(
     digests: dict[str, str] | None = None,
     cache_dir: Path | None = None,
     progress: Progress | None = None,
+    timings: dict[str, float] | None = None,
 ) -> list[Finding]:
-    """All findings for the bundle, one per (application, kind, subject), sorted."""
+    """All findings for the bundle, one per (application, kind, subject), sorted.
+
+    ``timings``, when given, receives the seconds each stage took (for benchmarks).
+    """
     if prints is None or digests is None:
         prints, digests, problems = fingerprint_photos(
             bundle, cache_dir=cache_dir, progress=progress
         )
         if problems:
             raise BundleError(problems)
+    stages = timings if timings is not None else {}
+
+    def timed(name: str, fn: Callable[[], list[Finding]]) -> list[Finding]:
+        started = time.perf_counter()
+        result = fn()
+        stages[name] = round(time.perf_counter() - started, 3)
+        return result
+
     raw: list[Finding] = []
-    raw += invoices.detect_invalid_uscc(bundle)
-    raw += registry.detect(bundle, as_of)
-    raw += invoices.detect_duplicates(bundle)
-    raw += invoices.detect_buyer_and_period(bundle)
-    raw += relations.detect(bundle, progress=progress)
+    raw += timed("invalid_uscc", lambda: invoices.detect_invalid_uscc(bundle))
+    raw += timed("registry", lambda: registry.detect(bundle, as_of))
+    raw += timed("duplicate_invoice", lambda: invoices.detect_duplicates(bundle))
+    raw += timed("invoice_rows", lambda: invoices.detect_buyer_and_period(bundle))
+    raw += timed("relations", lambda: relations.detect(bundle, progress=progress))
     if bundle.photos:
-        raw += photo_detector.detect(bundle, prints, digests)
-    return dedupe_and_sort(raw)
+        raw += timed("duplicate_photo",
+                     lambda: photo_detector.detect(bundle, prints or {}, digests or {}))
+    return timed("dedupe_sort", lambda: dedupe_and_sort(raw))
 
 
 _KIND_ORDER = {k: i for i, k in enumerate(KINDS)}

@@ -56,6 +56,15 @@ def load_truth(path: str | Path) -> set[Key]:
     return keys
 
 
+def truth_as_of(path: str | Path) -> str | None:
+    """The as-of date the truth was computed for, when the file says so."""
+    try:
+        value = json.loads(Path(path).read_text(encoding="utf-8-sig")).get("as_of")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
 def finding_keys(findings: list[Finding] | list[dict[str, Any]]) -> set[Key]:
     keys: set[Key] = set()
     for f in findings:
