@@ -154,6 +154,9 @@ def parse_money(value: str, *, allow_negative: bool = False) -> Decimal:
 
 
 def parse_pct(value: str) -> Decimal:
+    """A share in percent, 0..100; a trailing "%" is tolerated."""
+    if value.endswith("%"):
+        value = value[:-1].strip()
     if not _PCT_RE.match(value):
         raise _CellError(f"持股比例“{value}”格式错误，应为0到100之间的数字")
     try:
@@ -430,11 +433,10 @@ def _load(source: _Source) -> Bundle:
         if not source.exists(rel):
             r.problem(f, line, "file", f"照片文件“{file}”不存在")
             continue
-        if (app_id, rel) in seen_photo:
-            r.problem(f, line, "file", f"同一申报的照片“{file}”与第{seen_photo[(app_id, rel)]}行重复")
+        if (app_id, rel) in seen_photo:  # the same photo listed twice: one photo, not a problem
             continue
         seen_photo[(app_id, rel)] = line
-        photos.append(PhotoRow(application_id=app_id, file=rel, caption=row["caption"], line=line))
+        photos.append(PhotoRow(application_id=app_id, file=file, caption=row["caption"], line=line))
 
     if r.problems:
         raise BundleError(r.problems)

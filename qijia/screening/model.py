@@ -124,9 +124,14 @@ class InvoiceRow:
 @dataclass(frozen=True, slots=True)
 class PhotoRow:
     application_id: str
-    file: str  # relative to the bundle root, POSIX separators
+    file: str  # relative to the bundle root, as written in photos.csv (see clean_relative)
     caption: str = ""
     line: int = 0
+
+
+def clean_relative(rel: str) -> str:
+    """A photo path as written (maybe ``./a\\b.jpg``) as a clean POSIX path (``a/b.jpg``)."""
+    return str(PurePosixPath(rel.strip().replace("\\", "/")))
 
 
 @dataclass(frozen=True)
@@ -159,7 +164,7 @@ class Bundle:
         """The file on disk for a folder bundle; None for a zip bundle."""
         if self.is_zip:
             return None
-        return self.root.joinpath(*PurePosixPath(rel).parts)
+        return self.root.joinpath(*PurePosixPath(clean_relative(rel)).parts)
 
     def read_bytes(self, rel: str) -> bytes:
         """Content of a file named relative to the bundle root (raises OSError/KeyError if absent)."""
@@ -172,7 +177,7 @@ class Bundle:
             if zf is None:
                 zf = zipfile.ZipFile(self.root)
                 self._zip["zf"] = zf
-            return zf.read(self.prefix + str(PurePosixPath(rel)))
+            return zf.read(self.prefix + clean_relative(rel))
 
 
 @dataclass(frozen=True, slots=True)
