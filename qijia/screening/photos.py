@@ -1,0 +1,763 @@
+"""Near-duplicate photographs: fingerprints, a Hamming index, and geometric verification.
+
+The spec's rule: two photos are the same photograph when one was made from the other by
+re-encoding, a format change, resizing, cropping that keeps >= 80% of the area, brightness or
+contrast +-25%, greyscale, a horizontal mirror or stripped metadata; different shots of a similar
+scene are not. One global perceptual hash cannot decide that (a 80% crop moves every DCT
+coefficient; a mirror flips half of them; a neighbouring shot can hash closer than a crop), so the
+decision has two stages:
+
+1. Candidates. Each photo gets 64-bit DCT hashes (pHash) of its whole frame and of ten sub-windows
+   that a >= 80%-area crop roughly equals (corners, centre, sides), for the picture and its
+   mirror image. Windows of one photo against windows of the other find crops; the mirror codes
+   find mirror images. Codes go in a multi-index hash table (FAISS ``IndexBinaryMultiHash``:
+   four 16-bit substrings, probing one or two flipped bits), which returns every code within the
+   Hamming radius without a scan.
+2. Verification. For each candidate pair, SIFT keypoints on 256-pixel greyscale thumbnails are
+   matched and an axis-aligned model (x' = sx*x + tx, y' = sy*y + ty: resize and crop, with the
+   mirror tried explicitly) is fitted by RANSAC. The pair is the same photograph only when one
+   frame lies inside the other and covers >= ~80% of it (a crop), and the aligned pixels agree
+   after normalising brightness and contrast (nothing moved). A neighbouring shot fails the
+   containment test; another moment fails the pixel test.
+
+Decoding is the cost of fingerprinting, so JPEGs are decoded at reduced size (libjpeg's DCT
+scaling through ``Image.draft``): a 12-megapixel photo is decoded at 1/8 scale directly.
+Fingerprints are keyed by the content's SHA-256 and kept in ``FingerprintCache`` (SQLite) so a file
+is fingerprinted once ever.
+
+No Django imports here: the CLI, a worker or a notebook can use this module as it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import sqlite3
+import threading
+import warnings
+from collections import OrderedDict
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import faiss
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from qijia.core.errors import DomainError
+
+# Longest side of the greyscale thumbnail kept for verification (pixels).
+THUMB_SIDE = 256
+# Sub-windows hashed besides the full frame, as fractions (x0, y0, x1, y1). The set is symmetric
+# under a horizontal mirror, so the mirror codes of one photo line up with another's windows.
+WINDOWS: tuple[tuple[float, float, float, float], ...] = (
+    (0.0, 0.0, 1.0, 1.0),
+    (0.05, 0.05, 0.95, 0.95),
+    (0.0, 0.0, 0.9, 0.9),
+    (0.1, 0.0, 1.0, 0.9),
+    (0.0, 0.1, 0.9, 1.0),
+    (0.1, 0.1, 1.0, 1.0),
+    (0.0, 0.0, 0.85, 1.0),
+    (0.15, 0.0, 1.0, 1.0),
+    (0.0, 0.0, 1.0, 0.85),
+    (0.0, 0.15, 1.0, 1.0),
+    (0.075, 0.0, 0.925, 1.0),
+)
+# Hamming radius (inclusive) for candidates. The multi-index probes guarantee every code within
+# it is found: with four 16-bit substrings, radius 4*f + 3 needs f flipped bits per probe.
+CANDIDATE_RADIUS = 11
+SUPPORTED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP", "MPO": "JPEG"}
+MAX_PIXELS = 200_000_000
+
+# Verification thresholds, calibrated on photogen pairs (see qijia/bench/photos.py).
+MIN_INLIERS = 12
+CONTAINED = 0.93  # the smaller frame lies (almost) entirely inside the larger one
+MIN_COVER = 0.74  # and covers at least this share of it (spec: 80%, minus estimation error)
+MIN_NCC = 0.90  # aligned pixels agree after brightness/contrast normalisation
+MIN_BLOCK_NCC = 0.80  # and no region disagrees (nothing moved)
+
+
+class PhotoError(DomainError):
+    """A file that cannot be read as a JPEG, PNG or WebP photograph."""
+
+    code = "photo_unreadable"
+
+
+@dataclass(frozen=True, eq=False)
+class PhotoPrint:
+    """What screening keeps of one photo: content hash, size, window hashes and a thumbnail."""
+
+    sha256: str
+    width: int
+    height: int
+    format: str
+    codes: np.ndarray  # uint64, one per WINDOWS entry
+    mirror_codes: np.ndarray  # uint64, the same windows of the mirror image
+    thumb: np.ndarray  # uint8 greyscale, longest side THUMB_SIDE
+
+    def to_bytes(self) -> bytes:
+        header = json.dumps(
+            {
+                "v": 1,
+                "sha256": self.sha256,
+                "width": self.width,
+                "height": self.height,
+                "format": self.format,
+                "windows": len(self.codes),
+                "thumb": list(self.thumb.shape),
+            }
+        ).encode()
+        return b"".join(
+            [
+                len(header).to_bytes(4, "little"),
+                header,
+                self.codes.astype("<u8").tobytes(),
+                self.mirror_codes.astype("<u8").tobytes(),
+                np.ascontiguousarray(self.thumb, dtype=np.uint8).tobytes(),
+            ]
+        )
+
+    @classmethod
+    def from_bytes(cls, blob: bytes) -> PhotoPrint:
+        size = int.from_bytes(blob[:4], "little")
+        header = json.loads(blob[4 : 4 + size])
+        n = header["windows"]
+        pos = 4 + size
+        codes = np.frombuffer(blob, "<u8", n, pos).astype(np.uint64)
+        pos += 8 * n
+        mirror = np.frombuffer(blob, "<u8", n, pos).astype(np.uint64)
+        pos += 8 * n
+        h, w = header["thumb"]
+        thumb = np.frombuffer(blob, np.uint8, h * w, pos).reshape(h, w).copy()
+        return cls(header["sha256"], header["width"], header["height"], header["format"],
+                   codes, mirror, thumb)
+
+
+# ---------------------------------------------------------------------------------------------
+# Fingerprinting
+
+
+def _open(data: bytes) -> Image.Image:
+    if not data:
+        raise PhotoError("图片文件为空")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            img = Image.open(io.BytesIO(data))
+    except (UnidentifiedImageError, Image.DecompressionBombWarning,
+            Image.DecompressionBombError) as exc:
+        raise PhotoError("文件不是可识别的图片（仅支持 JPEG、PNG、WebP）") from exc
+    except OSError as exc:  # pragma: no cover - PIL reports some corruptions this way
+        raise PhotoError(f"图片无法读取：{exc}") from exc
+    if img.format not in SUPPORTED_FORMATS:
+        raise PhotoError(f"不支持的图片格式 {img.format}（仅支持 JPEG、PNG、WebP）")
+    if img.width < 8 or img.height < 8:
+        raise PhotoError(f"图片尺寸过小（{img.width}×{img.height}），无法比对")
+    if img.width * img.height > MAX_PIXELS:
+        raise PhotoError(f"图片像素过多（{img.width}×{img.height}），拒绝解码")
+    return img
+
+
+def _grey_thumbnail(img: Image.Image) -> np.ndarray:
+    """Greyscale thumbnail with longest side THUMB_SIDE, decoding JPEGs at reduced size."""
+    w, h = img.size
+    scale = THUMB_SIDE / max(w, h)
+    tw, th = max(int(round(w * scale)), 1), max(int(round(h * scale)), 1)
+    if img.format in ("JPEG", "MPO"):
+        # libjpeg scales by 1/2, 1/4 or 1/8 while decoding: keep at least the thumbnail size.
+        img.draft("L", (tw, th))
+    try:
+        img.load()
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise PhotoError(f"图片数据损坏或不完整：{exc}") from exc
+    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
+        # Transparent pixels: composite on white as viewers show them.
+        rgba = img.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(background, rgba)
+    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        arr = np.asarray(img, dtype=np.float32)
+        peak = float(arr.max()) or 1.0
+        grey = (arr * (255.0 / peak)).astype(np.uint8)
+    else:
+        grey = np.asarray(img.convert("L"))
+    interpolation = cv2.INTER_AREA if grey.shape[1] > tw else cv2.INTER_CUBIC
+    return cv2.resize(grey, (tw, th), interpolation=interpolation)
+
+
+def _phash_windows(grey: np.ndarray) -> np.ndarray:
+    """64-bit DCT hash of every entry of WINDOWS (bit set where the coefficient > median)."""
+    h, w = grey.shape
+    out = np.empty(len(WINDOWS), dtype=np.uint64)
+    weights = (np.uint64(1) << np.arange(64, dtype=np.uint64))
+    for i, (x0, y0, x1, y1) in enumerate(WINDOWS):
+        part = grey[int(round(y0 * h)) : max(int(round(y1 * h)), 1),
+                    int(round(x0 * w)) : max(int(round(x1 * w)), 1)]
+        small = cv2.resize(part.astype(np.float32), (32, 32), interpolation=cv2.INTER_AREA)
+        low = cv2.dct(small)[:8, :8].ravel()
+        bits = low > np.median(low[1:])
+        out[i] = np.bitwise_or.reduce(weights[bits]) if bits.any() else np.uint64(0)
+    return out
+
+
+def fingerprint_bytes(data: bytes) -> PhotoPrint:
+    """Fingerprint an encoded photo; raises PhotoError for anything that is not a readable image."""
+    img = _open(data)
+    thumb = _grey_thumbnail(img)
+    return PhotoPrint(
+        sha256=hashlib.sha256(data).hexdigest(),
+        width=img.width,
+        height=img.height,
+        format=SUPPORTED_FORMATS[img.format],
+        codes=_phash_windows(thumb),
+        mirror_codes=_phash_windows(np.ascontiguousarray(thumb[:, ::-1])),
+        thumb=thumb,
+    )
+
+
+def fingerprint_file(path: str | Path, cache: FingerprintCache | None = None) -> PhotoPrint:
+    """Fingerprint a file; with a cache, a content already seen is not decoded again."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise PhotoError(f"图片文件无法读取：{path}（{exc.strerror or exc}）") from exc
+    if cache is not None:
+        return cache.fingerprint(data)
+    return fingerprint_bytes(data)
+
+
+class FingerprintCache:
+    """Fingerprints on disk (SQLite), keyed by the content's SHA-256.
+
+    Why by content: the same picture is often filed under many names and many applications, and
+    re-screening a bundle or a year's applications must not decode anything twice.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS prints (sha256 TEXT PRIMARY KEY, version INTEGER, data BLOB)"
+        )
+        self._db.commit()
+        self.hits = 0
+        self.misses = 0
+
+    _VERSION = 1
+
+    def get(self, sha256: str) -> PhotoPrint | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT data FROM prints WHERE sha256 = ? AND version = ?", (sha256, self._VERSION)
+            ).fetchone()
+        return PhotoPrint.from_bytes(row[0]) if row else None
+
+    def put(self, fp: PhotoPrint) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO prints (sha256, version, data) VALUES (?, ?, ?)",
+                (fp.sha256, self._VERSION, fp.to_bytes()),
+            )
+            self._db.commit()
+
+    def fingerprint(self, data: bytes) -> PhotoPrint:
+        sha = hashlib.sha256(data).hexdigest()
+        found = self.get(sha)
+        if found is not None:
+            self.hits += 1
+            return found
+        self.misses += 1
+        fp = fingerprint_bytes(data)
+        self.put(fp)
+        return fp
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM prints").fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Hamming index over 64-bit codes
+
+
+def _as_bytes(codes: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.asarray(codes, dtype="<u8")).view(np.uint8).reshape(-1, 8)
+
+
+class HashIndex:
+    """All 64-bit codes within a Hamming radius, through multi-index hashing.
+
+    Four tables keyed by 16-bit substrings; probing each with up to ``flips`` bits flipped finds
+    every code within ``4 * flips + 3`` bits (pigeonhole), at a cost that does not grow with a
+    scan of the whole index.
+    """
+
+    def __init__(self, radius: int = CANDIDATE_RADIUS):
+        if radius < 0 or radius > 15:
+            raise ValueError("radius must be within 0..15")
+        self.radius = radius
+        self._index = faiss.IndexBinaryMultiHash(64, 4, 16)
+        self._index.nflip = max(0, (radius - 3 + 3) // 4)
+
+    @property
+    def ntotal(self) -> int:
+        return self._index.ntotal
+
+    def add(self, codes: np.ndarray) -> None:
+        if len(codes):
+            self._index.add(_as_bytes(codes))
+
+    def search(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(query row, index row, distance) for every indexed code within the radius."""
+        if not len(codes) or not self.ntotal:
+            empty = np.empty(0, dtype=np.int64)
+            return empty, empty, empty.astype(np.int32)
+        lims, dist, ids = self._index.range_search(_as_bytes(codes), self.radius + 1)
+        rows = np.repeat(np.arange(len(codes), dtype=np.int64), np.diff(lims))
+        return rows, ids.astype(np.int64), dist.astype(np.int32)
+
+    def self_join(self, batch: int = 65536) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Every pair (i < j) of indexed codes within the radius."""
+        stored = faiss.vector_to_array(self._index.storage.xb).reshape(-1, 8)
+        out_i, out_j, out_d = [], [], []
+        for start in range(0, len(stored), batch):
+            chunk = stored[start : start + batch]
+            lims, dist, ids = self._index.range_search(chunk, self.radius + 1)
+            rows = np.repeat(np.arange(start, start + len(chunk)), np.diff(lims))
+            keep = ids > rows
+            out_i.append(rows[keep])
+            out_j.append(ids[keep])
+            out_d.append(dist[keep])
+        if not out_i:
+            empty = np.empty(0, dtype=np.int64)
+            return empty, empty, empty.astype(np.int32)
+        return (np.concatenate(out_i), np.concatenate(out_j).astype(np.int64),
+                np.concatenate(out_d).astype(np.int32))
+
+
+def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Bitwise Hamming distance of uint64 codes (broadcasting)."""
+    return np.bitwise_count(np.bitwise_xor(np.asarray(a, np.uint64), np.asarray(b, np.uint64)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Verification
+
+
+class _FeatureCache:
+    """SIFT keypoints of thumbnails, by (sha256, mirrored); bounded so 20,000 photos fit."""
+
+    def __init__(self, capacity: int = 4096):
+        self.capacity = capacity
+        self._items: OrderedDict[tuple[str, bool], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._sift = cv2.SIFT_create(nfeatures=400, contrastThreshold=0.02)
+        self._lock = threading.Lock()
+
+    def get(self, fp: PhotoPrint, mirrored: bool,
+            stretch: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """Keypoints (in thumbnail coordinates) and descriptors.
+
+        ``stretch`` resamples the thumbnail to an aspect ratio ``stretch`` times its own first:
+        SIFT is not invariant to a resize that changes the aspect ratio, so a copy resized
+        unevenly is matched after undoing that.
+        """
+        key = (fp.sha256, mirrored, round(stretch, 3))
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                self._items.move_to_end(key)
+                return hit
+        img = np.ascontiguousarray(fp.thumb[:, ::-1]) if mirrored else fp.thumb
+        kx = ky = 1.0
+        if key[2] != 1.0:
+            kx, ky = np.sqrt(stretch), 1.0 / np.sqrt(stretch)
+            h, w = img.shape
+            img = cv2.resize(img, (max(int(round(w * kx)), 8), max(int(round(h * ky)), 8)),
+                             interpolation=cv2.INTER_AREA if ky < 1 else cv2.INTER_CUBIC)
+            kx, ky = img.shape[1] / w, img.shape[0] / h
+        with self._lock:
+            keypoints, desc = self._sift.detectAndCompute(img, None)
+        pts = np.array([k.pt for k in keypoints], dtype=np.float32).reshape(-1, 2)
+        pts /= np.array([kx, ky], dtype=np.float32)
+        if desc is None:
+            desc = np.empty((0, 128), dtype=np.float32)
+        value = (pts, desc.astype(np.float32))
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+        return value
+
+
+_FEATURES = _FeatureCache()
+_MATCHER = cv2.BFMatcher(cv2.NORM_L2)
+
+
+def _ransac_axis_aligned(pa: np.ndarray, pb: np.ndarray, tol: float,
+                         rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray] | None:
+    """Fit xb = sx*xa + tx, yb = sy*ya + ty (sx, sy > 0) by RANSAC; returns (params, inliers)."""
+    n = len(pa)
+    if n < 2:
+        return None
+    trials = min(300, n * (n - 1) // 2)
+    i = rng.integers(0, n, trials)
+    j = rng.integers(0, n, trials)
+    ok = i != j
+    i, j = i[ok], j[ok]
+    dxa = pa[j, 0] - pa[i, 0]
+    dya = pa[j, 1] - pa[i, 1]
+    good = (np.abs(dxa) > 4) & (np.abs(dya) > 4)
+    i, j, dxa, dya = i[good], j[good], dxa[good], dya[good]
+    if not len(i):
+        return None
+    sx = (pb[j, 0] - pb[i, 0]) / dxa
+    sy = (pb[j, 1] - pb[i, 1]) / dya
+    valid = (sx > 0.1) & (sy > 0.1) & (sx < 10) & (sy < 10)
+    valid[valid] &= (sx[valid] < 4.5 * sy[valid]) & (sy[valid] < 4.5 * sx[valid])
+    if not valid.any():
+        return None
+    i, sx, sy = i[valid], sx[valid], sy[valid]
+    tx = pb[i, 0] - sx * pa[i, 0]
+    ty = pb[i, 1] - sy * pa[i, 1]
+    # residuals: trials x matches
+    rx = pb[None, :, 0] - (sx[:, None] * pa[None, :, 0] + tx[:, None])
+    ry = pb[None, :, 1] - (sy[:, None] * pa[None, :, 1] + ty[:, None])
+    inliers = (rx * rx + ry * ry) < tol * tol
+    best = int(np.argmax(inliers.sum(axis=1)))
+    mask = inliers[best]
+    for _ in range(2):  # refit by least squares on the inliers, then re-select
+        if mask.sum() < 3:
+            return None
+        params = []
+        for axis in (0, 1):
+            a = np.stack([pa[mask, axis], np.ones(int(mask.sum()))], axis=1)
+            sol, *_ = np.linalg.lstsq(a, pb[mask, axis], rcond=None)
+            params.append(sol)
+        (sx1, tx1), (sy1, ty1) = params
+        if sx1 <= 0 or sy1 <= 0:
+            return None
+        rx = pb[:, 0] - (sx1 * pa[:, 0] + tx1)
+        ry = pb[:, 1] - (sy1 * pa[:, 1] + ty1)
+        mask = (rx * rx + ry * ry) < tol * tol
+    return np.array([sx1, tx1, sy1, ty1]), mask
+
+
+def _effective_pixel(fp: PhotoPrint) -> float:
+    """Size of one original pixel in thumbnail pixels (>1 when the thumbnail was upscaled)."""
+    return max(1.0, THUMB_SIDE / max(fp.width, fp.height))
+
+
+def _aligned_agreement(a: PhotoPrint, b_thumb: np.ndarray, b_pixel: float, params: np.ndarray,
+                       rect: tuple[float, float, float, float]) -> tuple[float, float]:
+    """NCC of the overlap after alignment, globally and the worst of 4x4 blocks.
+
+    Both sides are smoothed to the sampling step (or to the coarser of the two photos' real
+    resolutions), so resampling, a 25% resize and JPEG noise do not count as differences while a
+    moved object does.
+    """
+    sx, tx, sy, ty = params
+    x0, y0, x1, y1 = rect
+    grid = _GRID
+    step = max((x1 - x0) / grid, (y1 - y0) / grid, _effective_pixel(a),
+               b_pixel / min(sx, sy), 1.0)
+    xs = np.linspace(x0 + 0.5, x1 - 1.5, grid, dtype=np.float32)
+    ys = np.linspace(y0 + 0.5, y1 - 1.5, grid, dtype=np.float32)
+    gx, gy = np.meshgrid(xs, ys)
+    fa = cv2.GaussianBlur(a.thumb.astype(np.float32), (0, 0), _SIGMA * step)
+    fb = cv2.GaussianBlur(b_thumb.astype(np.float32), (0, 0), _SIGMA * step * sx,
+                          sigmaY=_SIGMA * step * sy)
+    va = cv2.remap(fa, gx, gy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    vb = cv2.remap(fb, (gx * sx + tx).astype(np.float32), (gy * sy + ty).astype(np.float32),
+                   cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+    def ncc(p: np.ndarray, q: np.ndarray) -> float:
+        p = p - p.mean()
+        q = q - q.mean()
+        den = float(np.sqrt((p * p).sum() * (q * q).sum()))
+        if den < 1e-6:
+            return 1.0 if p.std() < 2 and q.std() < 2 else 0.0
+        return float((p * q).sum() / den)
+
+    overall = ncc(va, vb)
+    # Blocks: compare after removing the global gain/offset, so a flat block that changed level
+    # (an object moved over a wall) counts, and a flat block that did not is not noise.
+    za = (va - va.mean()) / (va.std() + 1e-6)
+    zb = (vb - vb.mean()) / (vb.std() + 1e-6)
+    worst = 1.0
+    block = grid // _BLOCKS
+    for by in range(_BLOCKS):
+        for bx in range(_BLOCKS):
+            pa = za[by * block : (by + 1) * block, bx * block : (bx + 1) * block]
+            pb = zb[by * block : (by + 1) * block, bx * block : (bx + 1) * block]
+            # 1 - MSE/2 in globally normalised units: what an NCC would be for unit-variance
+            # signals, but defined on flat blocks too (a wall changing level counts).
+            worst = min(worst, 1.0 - float(((pa - pb) ** 2).mean()) / 2.0)
+    return overall, worst
+
+
+_GRID = 64
+_BLOCKS = 8
+_SIGMA = 0.6
+_DENSE_SIDE = 64
+_DENSE_FRACTIONS = np.linspace(0.76, 1.0, 9)
+
+
+def _dense_search(a: PhotoPrint, b: PhotoPrint, flip: bool
+                  ) -> tuple[float, np.ndarray] | None:
+    """Find b inside a by normalised cross-correlation over the spec's crop/resize range.
+
+    The fallback when keypoints are too few or too repetitive (grass, gravel, walls, blur): the
+    spec allows only crops keeping >= 80% of the area plus resizing, so b must equal a window of
+    a whose sides are 80..100% of a's; every such window size is tried (any position, so the
+    template search covers the offset). Returns (score, params a->b) in thumbnail coordinates.
+    """
+    ha, wa = a.thumb.shape
+    scale_a = _DENSE_SIDE / max(ha, wa)
+    sa = cv2.resize(a.thumb, (max(int(round(wa * scale_a)), 8), max(int(round(ha * scale_a)), 8)),
+                    interpolation=cv2.INTER_AREA).astype(np.float32)
+    sa = cv2.GaussianBlur(sa, (0, 0), 0.7)
+    bt = _oriented(b.thumb, flip)
+    best: tuple[float, float, float, int, int] | None = None
+    h, w = sa.shape
+    for fx in _DENSE_FRACTIONS:
+        for fy in _DENSE_FRACTIONS:
+            if fx * fy < 0.74:
+                continue
+            tw, th = int(round(w * fx)), int(round(h * fy))
+            tmpl = cv2.resize(bt, (tw, th), interpolation=cv2.INTER_AREA).astype(np.float32)
+            tmpl = cv2.GaussianBlur(tmpl, (0, 0), 0.7)
+            if tmpl.std() < 1.0:
+                continue
+            res = cv2.matchTemplate(sa, tmpl, cv2.TM_CCOEFF_NORMED)
+            _min, score, _minloc, loc = cv2.minMaxLoc(res)
+            if best is None or score > best[0]:
+                best = (float(score), tw, th, loc[0], loc[1])
+    if best is None:
+        return None
+    score, tw, th, x, y = best
+    hb, wb = bt.shape
+    # window of a (in a's thumbnail pixels) that b shows
+    wx0, wy0 = x / scale_a, y / scale_a
+    ww, wh = tw / scale_a, th / scale_a
+    sx, sy = wb / ww, hb / wh
+    return score, np.array([sx, -sx * wx0, sy, -sy * wy0])
+
+
+def _judge(big: PhotoPrint, small: PhotoPrint, flip: bool, params: np.ndarray,
+           evidence: dict) -> bool:
+    """Apply the spec's tests to an alignment big -> small; fills ``evidence``; True when same."""
+    sx, tx, sy, ty = (float(v) for v in params)
+    hb, wb = small.thumb.shape
+    ha, wa = big.thumb.shape
+    # small's frame in big's coordinates, intersected with big's frame.
+    bx0, bx1 = (0 - tx) / sx, (wb - tx) / sx
+    by0, by1 = (0 - ty) / sy, (hb - ty) / sy
+    ix0, ix1 = max(bx0, 0.0), min(bx1, float(wa))
+    iy0, iy1 = max(by0, 0.0), min(by1, float(ha))
+    if ix1 - ix0 < 4 or iy1 - iy0 < 4:
+        return False
+    inter = (ix1 - ix0) * (iy1 - iy0)
+    cover_big = inter / (wa * ha)  # share of big that small shows
+    cover_small = inter / ((bx1 - bx0) * (by1 - by0))  # share of small that big shows
+    contained = (cover_small >= CONTAINED and cover_big >= MIN_COVER) or (
+        cover_big >= CONTAINED and cover_small >= MIN_COVER
+    )
+    ncc, worst = _aligned_agreement(big, _oriented(small.thumb, flip), _effective_pixel(small),
+                                    np.array([sx, tx, sy, ty]), (ix0, iy0, ix1, iy1))
+    evidence.update(
+        mirrored=bool(flip),
+        scale=[round(sx, 4), round(sy, 4)],
+        cover=[round(cover_big, 3), round(cover_small, 3)],
+        ncc=round(ncc, 3),
+        worst_block=round(worst, 3),
+    )
+    return contained and ncc >= MIN_NCC and worst >= MIN_BLOCK_NCC
+
+
+def compare(a: PhotoPrint, b: PhotoPrint, mirrored: Sequence[bool] = (False, True),
+            explain: list | None = None) -> dict | None:
+    """Decide whether ``a`` and ``b`` are the same photograph; returns the evidence or None.
+
+    Keypoints first (precise, any scale); a dense search over the spec's crop range when they
+    are too few. ``explain``, when given, receives the measurements of every attempt (for
+    tuning and for a reviewer asking why a pair was not reported).
+    """
+    if a.sha256 == b.sha256:
+        return {"method": "identical_content", "mirrored": False}
+    rng = np.random.default_rng(0)
+    pts_a, desc_a = _FEATURES.get(a, False)
+    # A crop changes the aspect ratio by at most 1/0.8; more than that means b was resized
+    # unevenly, so b is also matched after stretching it back to a's aspect ratio.
+    ratio = (a.width / a.height) / (b.width / b.height)
+    stretches = [1.0] if 1 / 1.15 < ratio < 1.15 else [1.0, ratio]
+    for flip, stretch in ((f, st) for f in mirrored for st in stretches):
+        pts_b, desc_b = _FEATURES.get(b, flip, stretch)
+        if len(desc_a) < 2 or len(desc_b) < 2:
+            continue
+        knn = _MATCHER.knnMatch(desc_a, desc_b, k=2)
+        # Lowe's ratio test: keep a match only when it is clearly better than the runner-up.
+        pairs = [(p[0].queryIdx, p[0].trainIdx) for p in knn
+                 if len(p) == 2 and p[0].distance < 0.8 * p[1].distance]
+        if len(pairs) < MIN_INLIERS:
+            continue
+        idx = np.array(pairs)
+        fit = _ransac_axis_aligned(pts_a[idx[:, 0]], pts_b[idx[:, 1]],
+                                   tol=0.012 * THUMB_SIDE, rng=rng)
+        if fit is None or int(fit[1].sum()) < MIN_INLIERS:
+            continue
+        evidence = {"method": "keypoints", "stretch": round(float(stretch), 3),
+                    "matches": len(pairs), "inliers": int(fit[1].sum())}
+        same = _judge(a, b, flip, fit[0], evidence)
+        if explain is not None:
+            explain.append(evidence)
+        if same:
+            return evidence
+        if evidence["ncc"] >= MIN_NCC and evidence["inliers"] >= 3 * MIN_INLIERS:
+            # A confident alignment that failed the spec's tests: a different shot, decided.
+            return None
+    for flip in mirrored:
+        for big, small in ((a, b), (b, a)):
+            found = _dense_search(big, small, flip)
+            if found is None or found[0] < MIN_NCC - 0.1:
+                continue
+            evidence = {"method": "dense", "score": round(found[0], 3)}
+            same = _judge(big, small, flip, found[1], evidence)
+            if explain is not None:
+                explain.append(evidence)
+            if same:
+                return evidence
+    return None
+
+
+def _oriented(thumb: np.ndarray, flip: bool) -> np.ndarray:
+    return np.ascontiguousarray(thumb[:, ::-1]) if flip else thumb
+
+
+# ---------------------------------------------------------------------------------------------
+# Pairs and incremental index
+
+
+def _candidate_pairs(index: HashIndex, owners: np.ndarray, query_codes: np.ndarray,
+                     query_owner: np.ndarray, query_flip: np.ndarray
+                     ) -> dict[tuple[int, int], set[bool]]:
+    rows, ids, _dist = index.search(query_codes)
+    found: dict[tuple[int, int], set[bool]] = {}
+    if not len(rows):
+        return found
+    q = query_owner[rows]
+    o = owners[ids]
+    f = query_flip[rows]
+    stacked = np.unique(np.stack([q, o, f.astype(np.int64)], axis=1), axis=0)
+    for qi, oi, flip in stacked.tolist():
+        found.setdefault((qi, oi), set()).add(bool(flip))
+    return found
+
+
+def _codes_of(prints: Sequence[PhotoPrint]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Normal and mirror codes of ``prints`` with owner position and a mirror flag per code."""
+    if not prints:
+        empty = np.empty(0, dtype=np.uint64)
+        return empty, np.empty(0, dtype=np.int64), np.empty(0, dtype=bool)
+    codes = np.concatenate([np.concatenate([p.codes, p.mirror_codes]) for p in prints])
+    per = [len(p.codes) * 2 for p in prints]
+    owner = np.repeat(np.arange(len(prints), dtype=np.int64), per)
+    flip = np.concatenate(
+        [np.r_[np.zeros(len(p.codes), bool), np.ones(len(p.codes), bool)] for p in prints]
+    )
+    return codes, owner, flip
+
+
+def find_duplicate_pairs(
+    items: Sequence[tuple[Hashable, PhotoPrint]],
+) -> list[tuple[Hashable, Hashable, dict]]:
+    """Every unordered pair of items that shows the same photograph, with verification evidence.
+
+    Keys are returned as given, in input order within a pair (a's position < b's).
+    """
+    prints = [fp for _key, fp in items]
+    if len(prints) < 2:
+        return []
+    index = HashIndex()
+    index.add(np.concatenate([p.codes for p in prints]))
+    owners = np.repeat(np.arange(len(prints), dtype=np.int64), [len(p.codes) for p in prints])
+    codes, q_owner, q_flip = _codes_of(prints)
+    candidates = _candidate_pairs(index, owners, codes, q_owner, q_flip)
+    # Same content under two keys is always a pair, whatever the hashes say.
+    by_sha: dict[str, list[int]] = {}
+    for pos, fp in enumerate(prints):
+        by_sha.setdefault(fp.sha256, []).append(pos)
+    merged: dict[tuple[int, int], set[bool]] = {}
+    for (qi, oi), flips in candidates.items():
+        if qi == oi:
+            continue
+        pair = (min(qi, oi), max(qi, oi))
+        # the flag says which side was mirrored; verification mirrors the second of the pair
+        merged.setdefault(pair, set()).update(flips)
+    for positions in by_sha.values():
+        for x in range(len(positions)):
+            for y in range(x + 1, len(positions)):
+                merged.setdefault((positions[x], positions[y]), set()).add(False)
+    results: list[tuple[Hashable, Hashable, dict]] = []
+    verdicts: dict[tuple[str, str], dict | None] = {}
+    for i, j in sorted(merged):
+        a, b = prints[i], prints[j]
+        key = (a.sha256, b.sha256) if a.sha256 <= b.sha256 else (b.sha256, a.sha256)
+        if key not in verdicts:
+            verdicts[key] = compare(a, b, tuple(sorted(merged[(i, j)])))
+        evidence = verdicts[key]
+        if evidence is not None:
+            results.append((items[i][0], items[j][0], dict(evidence)))
+    return results
+
+
+class PhotoIndex:
+    """Photos already screened, for screening one new application against all of them."""
+
+    def __init__(self) -> None:
+        self._index = HashIndex()
+        self._keys: list[Hashable] = []
+        self._prints: list[PhotoPrint] = []
+        self._owners: list[np.ndarray] = []
+        self._by_sha: dict[str, list[int]] = {}
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def add(self, keys: Sequence[Hashable], prints: Sequence[PhotoPrint]) -> None:
+        if len(keys) != len(prints):
+            raise ValueError("keys and prints differ in length")
+        start = len(self._keys)
+        for offset, fp in enumerate(prints):
+            self._owners.append(np.full(len(fp.codes), start + offset, dtype=np.int64))
+            self._by_sha.setdefault(fp.sha256, []).append(start + offset)
+        self._keys.extend(keys)
+        self._prints.extend(prints)
+        if prints:
+            self._index.add(np.concatenate([p.codes for p in prints]))
+
+    def query(self, prints: Sequence[PhotoPrint]) -> list[tuple[int, Hashable, dict]]:
+        """(position in ``prints``, stored key, evidence) for each stored photo that is the same."""
+        if not prints or not self._keys:
+            return []
+        owners = np.concatenate(self._owners)
+        codes, q_owner, q_flip = _codes_of(prints)
+        candidates = _candidate_pairs(self._index, owners, codes, q_owner, q_flip)
+        for pos, fp in enumerate(prints):  # identical content is always found
+            for stored in self._by_sha.get(fp.sha256, ()):
+                candidates.setdefault((pos, stored), set()).add(False)
+        out = []
+        for (qi, si), flips in sorted(candidates.items()):
+            # compare(stored, query): the flag marks the query side as mirrored
+            evidence = compare(self._prints[si], prints[qi], tuple(sorted(flips)))
+            if evidence is not None:
+                out.append((qi, self._keys[si], evidence))
+        return out
