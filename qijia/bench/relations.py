@@ -179,8 +179,9 @@ suppression: {graph.node_count:,} nodes, {graph.edge_count:,} edges, {len(graph.
 | **total (build + detect)** | **{ours:.1f} s** (target < 30 s) |
 | baseline: networkx `bidirectional_shortest_path`, per pair (sample of {len(sample_idx)}) | {t_nx_bidir * 1000:.2f} ms |
 | baseline: networkx `single_source_shortest_path_length(cutoff=4)`, per pair | {t_nx_cutoff * 1000:.2f} ms |
-| baseline scaled to all {len(pairs):,} pairs (faster variant; graph build {t_nx_build:.1f} s not counted) | {nx_all:.0f} s |
-| **ratio baseline / ours (total incl. our graph build)** | **{nx_all / ours:.0f}×** (target ≥ 20×) |
+| baseline scaled to all {len(pairs):,} pairs (faster variant) | {nx_all:.0f} s |
+| **ratio, search on the same pairs: baseline / our detector** | **{nx_all / t_detect:.0f}×** (target ≥ 20×) |
+| ratio, including graph builds: (networkx build {t_nx_build:.1f} s + search) / (our build + detector) | {(nx_all + t_nx_build) / ours:.1f}× |
 
 The sample's verdicts agree with networkx on {agree}/{len(sample_idx)} pairs. Peak RSS of the
 benchmark process: {peak:,.0f} MiB. (Synthetic world built in {t_world:.0f} s, not counted.)"""
