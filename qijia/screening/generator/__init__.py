@@ -166,11 +166,21 @@ def generate_bundle(out: Path | str, scale: str, seed: int = 1, progress: bool =
         "decoys": len([e for e in w.expectations if not e.present]),
         "index_hashes": index_info,
         "seconds": {**timings, "total": total},
+        "peak_rss_mib": _peak_rss_mib(),
     }
     if progress:
         print(f"生成用时 {total:.1f} 秒（{json.dumps(timings, ensure_ascii=False)}）",
               file=sys.stderr)
     return summary
+
+
+def _peak_rss_mib() -> dict[str, float]:
+    """Peak resident memory of this process and of the largest photo worker (MiB)."""
+    import resource
+
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {"main": round(own, 1), "largest_worker": round(workers, 1)}
 
 
 def ensure_bundle(folder: Path | str, scale: str = "city", seed: int = 1,
@@ -191,7 +201,10 @@ def ensure_bundle(folder: Path | str, scale: str = "city", seed: int = 1,
             scale, seed, GENERATOR_VERSION,
         ):
             return target
-    generate_bundle(target, scale, seed, progress=progress, overwrite=True)
+    summary = generate_bundle(target, scale, seed, progress=progress, overwrite=True)
+    # Timings are not part of the bundle (it must be byte-identical for a seed): a sidecar.
+    sidecar = target.with_name(target.name + ".generation.json")
+    sidecar.write_text(json.dumps(summary, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     return target
 
 
