@@ -136,6 +136,13 @@ class Graph:
     bundle: Bundle | None = None
     person_rows: dict[int, list[int]] | None = None  # person node -> bundle.persons indices
     raw_enterprise: dict[str, int] | None = None  # raw code as written -> node (a cache)
+    enterprise_row: dict[int, int] | None = None  # node -> index in bundle.enterprises
+    # which bundle rows made which edges, for describing paths without rescanning every row
+    role_person: np.ndarray | None = None
+    role_enterprise: np.ndarray | None = None
+    role_row: np.ndarray | None = None
+    holding_a: np.ndarray | None = None
+    holding_b: np.ndarray | None = None
 
     @property
     def node_count(self) -> int:
@@ -274,20 +281,23 @@ def build_graph(bundle: Bundle) -> Graph:
             person_rows[n].append(i)
         person_node_of_key[persons[i].person_key] = n
 
-    for e in bundle.enterprises:
-        ent(e.uscc)
+    enterprise_row: dict[int, int] = {}
+    for row_i, e in enumerate(bundle.enterprises):
+        enterprise_row.setdefault(ent(e.uscc), row_i)
     # roles: person -- enterprise; holdings: enterprise -- enterprise
     role_p: list[int] = []
     role_e: list[int] = []
+    role_rows: list[int] = []
     pget, rget = person_node_of_key.get, raw_enterprise.get
-    p_append, e_append = role_p.append, role_e.append
-    for r in bundle.roles:
+    p_append, e_append, r_append = role_p.append, role_e.append, role_rows.append
+    for row_i, r in enumerate(bundle.roles):
         p = pget(r.person_key)
         if p is None:
             continue
         e = rget(r.uscc)
         p_append(p)
         e_append(ent(r.uscc) if e is None else e)
+        r_append(row_i)
     hold_a: list[int] = []
     hold_b: list[int] = []
     for h in bundle.holdings:
@@ -332,8 +342,10 @@ def build_graph(bundle: Bundle) -> Graph:
     hubs = {keys[i]: int(counts[i]) for i in hub_nodes.tolist()}
     keep = ~np.isin(contacts, hub_nodes)
 
-    u = np.concatenate([rp, np.asarray(hold_a, dtype=np.int64), owners[keep]])
-    v = np.concatenate([re_, np.asarray(hold_b, dtype=np.int64), contacts[keep]])
+    ha = np.asarray(hold_a, dtype=np.int64)
+    hb = np.asarray(hold_b, dtype=np.int64)
+    u = np.concatenate([rp, ha, owners[keep]])
+    v = np.concatenate([re_, hb, contacts[keep]])
     loops = u == v
     u, v = u[~loops], v[~loops]
 
@@ -353,7 +365,9 @@ def build_graph(bundle: Bundle) -> Graph:
     adjacency.sort_indices()
     adjacency.data[:] = 1.0
     return Graph(keys=keys, index=index, adjacency=adjacency, hubs=hubs, bundle=bundle,
-                 person_rows=person_rows, raw_enterprise=raw_enterprise)
+                 person_rows=person_rows, raw_enterprise=raw_enterprise,
+                 enterprise_row=enterprise_row, role_person=rp, role_enterprise=re_,
+                 role_row=np.asarray(role_rows, dtype=np.int64), holding_a=ha, holding_b=hb)
 
 
 # --- evidence ---------------------------------------------------------------------------------
@@ -364,12 +378,8 @@ def describe_paths(graph: Graph, paths: list[list[int]]) -> list[list[dict[str, 
     bundle = graph.bundle
     assert bundle is not None
     on_paths = {i for path in paths for i in path}
-    names = {}
-    for e in bundle.enterprises:
-        key = "E:" + tax_id(e.uscc)
-        i = graph.index.get(key)
-        if i in on_paths:
-            names[key[2:]] = e.name
+    rows = graph.enterprise_row or {}
+    names = {graph.keys[i][2:]: bundle.enterprises[rows[i]].name for i in on_paths if i in rows}
     needed: set[tuple[int, int]] = set()
     for path in paths:
         for k in range(len(path) - 1):
@@ -408,31 +418,29 @@ def _describe_node(graph: Graph, i: int, names: dict[str, str]) -> dict[str, Any
 
 
 def _edge_info(graph: Graph, needed: set[tuple[int, int]]) -> dict[tuple[int, int], dict]:
-    """Describe the edges on the paths (one pass over the rows that could have made them)."""
+    """Describe the edges on the paths, reading only the rows that touch nodes on them."""
     bundle = graph.bundle
-    assert bundle is not None and graph.person_rows is not None
+    assert bundle is not None
     info: dict[tuple[int, int], dict] = {}
-    involved = {a for a, _ in needed}
-    row_node = {}
-    for node_i, rows in graph.person_rows.items():
-        if node_i in involved:
-            for r in rows:
-                row_node[bundle.persons[r].person_key] = node_i
-    for r in bundle.roles:
-        p = row_node.get(r.person_key)
-        if p is None:
+    involved = np.fromiter({a for a, _ in needed}, dtype=np.int64)
+    rp, re_, rrow = graph.role_person, graph.role_enterprise, graph.role_row
+    assert rp is not None and re_ is not None and rrow is not None
+    for k in np.flatnonzero(np.isin(rp, involved)).tolist():
+        p, e = int(rp[k]), int(re_[k])
+        if (p, e) not in needed:
             continue
-        e = graph.node(r.uscc)
-        if (p, e) in needed:
-            edge = info.setdefault((p, e), {"element": "edge", "type": "role", "roles": []})
-            label = r.role + (f"({r.share_pct}%)" if r.share_pct is not None else "")
-            if label not in edge["roles"]:
-                edge["roles"].append(label)
-            info[(e, p)] = edge
-    for h in bundle.holdings:
-        a = graph.node(h.holder_uscc)
-        b = graph.node(h.held_uscc)
+        r = bundle.roles[int(rrow[k])]
+        edge = info.setdefault((p, e), {"element": "edge", "type": "role", "roles": []})
+        label = r.role + (f"({r.share_pct}%)" if r.share_pct is not None else "")
+        if label not in edge["roles"]:
+            edge["roles"].append(label)
+        info[(e, p)] = edge
+    ha, hb = graph.holding_a, graph.holding_b
+    assert ha is not None and hb is not None
+    for k in np.flatnonzero(np.isin(ha, involved)).tolist():
+        a, b = int(ha[k]), int(hb[k])
         if (a, b) in needed and (a, b) not in info:
+            h = bundle.holdings[k]
             edge = {"element": "edge", "type": "holding", "holder": tax_id(h.holder_uscc),
                     "held": tax_id(h.held_uscc),
                     "share_pct": str(h.share_pct) if h.share_pct is not None else ""}
@@ -455,20 +463,23 @@ def detect(
 ) -> list[Finding]:
     graph = graph or build_graph(bundle)
     apps = {a.application_id: a for a in bundle.applications}
-    pairs: list[tuple[str, str]] = []  # (application_id, normalised seller)
-    seen: set[tuple[str, str]] = set()
-    seller_names: dict[tuple[str, str], str] = {}
-    for inv in bundle.invoices:
-        seller = tax_id(inv.seller_tax_id)
-        if not seller:
+    applicant_node = {app_id: graph.node(a.uscc) for app_id, a in apps.items()}
+    seen: dict[tuple[str, int], int] = {}
+    pairs: list[tuple[str, int]] = []  # (application_id, seller node)
+    first_invoice: list[int] = []
+    node_of = graph.node
+    for k, inv in enumerate(bundle.invoices):
+        if not inv.seller_tax_id:
+            continue
+        seller = node_of(inv.seller_tax_id)
+        if seller is None or graph.keys[seller] == "E:":  # blank after normalisation
             continue
         key = (inv.application_id, seller)
         if key not in seen:
-            seen.add(key)
+            seen[key] = len(pairs)
             pairs.append(key)
-            seller_names[key] = inv.seller_name
-    applicant_node = {app_id: graph.node(a.uscc) for app_id, a in apps.items()}
-    node_pairs = [(applicant_node[app_id], graph.index["E:" + seller]) for app_id, seller in pairs]
+            first_invoice.append(k)
+    node_pairs = [(applicant_node[app_id], seller) for app_id, seller in pairs]
     related = graph.within(node_pairs)
     hits = np.flatnonzero(related).tolist()
     iterator = progress(hits, desc="关联路径", unit="对") if progress else hits
@@ -480,13 +491,15 @@ def detect(
     descriptions = describe_paths(graph, [path for _, path in found])
     findings: list[Finding] = []
     for (k, path), described in zip(found, descriptions, strict=True):
-        app_id, seller = pairs[k]
+        app_id = pairs[k][0]
+        seller = graph.keys[pairs[k][1]][2:]
+        seller_name = bundle.invoices[first_invoice[k]].seller_name
         hops = len(path) - 1
         via = "、".join(
             p.get("name") or p["id"] for p in described[2:-1:2]
         )
         summary = (
-            f"供应商“{seller_names[(app_id, seller)] or seller}”（{seller}）"
+            f"供应商“{seller_name or seller}”（{seller}）"
             + (f"与申报单位{_HOP_WORD[hops]}" if hops else _HOP_WORD[0])
             + (f"（经由{via}）" if via else "")
             + "。"
@@ -498,7 +511,7 @@ def detect(
             summary=summary,
             evidence={
                 "seller_tax_id": seller,
-                "seller_name": seller_names[(app_id, seller)],
+                "seller_name": seller_name,
                 "applicant_uscc": tax_id(apps[app_id].uscc),
                 "hops": hops,
                 "path": described,
