@@ -95,6 +95,30 @@ def _invoice_table(invoices: list[dict[str, Any]]) -> str:
     return f'<table class="inv"><tr><th></th>{head}</tr>{"".join(rows)}</table>'
 
 
+ROLE_LABELS = {
+    "legal_representative": "法定代表人", "shareholder": "股东", "director": "董事",
+    "supervisor": "监事", "manager": "经理", "finance_contact": "财务负责人", "contact": "联系人",
+}
+EVIDENCE_LABELS = {
+    "field": "字段", "value": "值", "problem": "问题", "party": "当事方", "seller_name": "销售方",
+    "invoice_code": "发票代码", "invoice_number": "发票号码", "list": "名单", "category": "类别",
+    "reason": "原因", "source": "来源", "valid_from": "有效期起", "valid_to": "有效期止",
+    "uscc": "统一社会信用代码", "submitted_on": "申报日", "as_of": "核查日",
+    "covers_submitted_on": "申报日在有效期内", "covers_as_of": "核查日在有效期内",
+    "registry_line": "名单文件行号", "other_application_id": "另一申报", "file": "照片",
+    "other_file": "另一照片", "caption": "说明", "other_caption": "另一照片说明",
+    "sha256": "内容摘要", "other_sha256": "另一内容摘要", "buyer_tax_id": "购买方税号",
+    "buyer_name": "购买方", "applicant_uscc": "申报单位代码", "issued_on": "开票日期",
+    "period_start": "项目期起", "period_end": "项目期止", "seller_tax_id": "销售方税号",
+    "hops": "关联步数",
+}
+
+
+def _role_label(label: str) -> str:
+    base, _, share = label.partition("(")
+    return ROLE_LABELS.get(base, base) + (f"({share}" if share else "")
+
+
 _NODE_COLOURS = {"enterprise": "#1565c0", "person": "#2e7d32", "phone": "#6a1b9a",
                  "email": "#6a1b9a"}
 _NODE_LABELS = {"enterprise": "企业", "person": "人员", "phone": "电话", "email": "邮箱"}
@@ -105,7 +129,7 @@ def path_svg(path: list[dict[str, Any]]) -> str:
     """The path (alternating node and edge dicts) as a left-to-right inline SVG."""
     nodes = [p for p in path if p.get("element") == "node"]
     edges = [p for p in path if p.get("element") == "edge"]
-    step, width_node, height = 190, 150, 120
+    step, width_node, height = 250, 150, 120
     width = max(1, len(nodes)) * step
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
            f'role="img" aria-label="关联路径">']
@@ -114,13 +138,13 @@ def path_svg(path: list[dict[str, Any]]) -> str:
         x2 = (k + 1) * step
         label = _EDGE_LABELS.get(str(edge.get("type")), str(edge.get("type", "")))
         if edge.get("type") == "role" and edge.get("roles"):
-            label += "：" + "、".join(str(r) for r in edge["roles"])
+            label += "：" + "、".join(_role_label(str(r)) for r in edge["roles"])
         if edge.get("type") == "holding" and edge.get("share_pct"):
             label += f" {edge['share_pct']}%"
         out.append(f'<line x1="{x1}" y1="60" x2="{x2}" y2="60" stroke="#52606d" '
                    'stroke-width="2"/>')
-        out.append(f'<text x="{(x1 + x2) / 2}" y="50" font-size="10" text-anchor="middle">'
-                   f"{escape(label[:28])}</text>")
+        out.append(f'<text x="{(x1 + x2) / 2}" y="52" font-size="10" text-anchor="middle">'
+                   f"<title>{escape(label)}</title>{escape(label[:16])}</text>")
     for k, node in enumerate(nodes):
         x = k * step
         kind = str(node.get("type", ""))
@@ -142,7 +166,8 @@ def _evidence_list(ev: dict[str, Any], skip: set[str]) -> str:
     for key, value in ev.items():
         if key in skip or isinstance(value, dict | list):
             continue
-        items.append(f"<dt>{escape(str(key))}</dt><dd>{escape(str(value))}</dd>")
+        label = EVIDENCE_LABELS.get(str(key), str(key))
+        items.append(f"<dt>{escape(label)}</dt><dd>{escape(str(value))}</dd>")
     return f"<dl>{''.join(items)}</dl>" if items else ""
 
 
