@@ -110,7 +110,9 @@ EVIDENCE_LABELS = {
     "sha256": "内容摘要", "other_sha256": "另一内容摘要", "buyer_tax_id": "购买方税号",
     "buyer_name": "购买方", "applicant_uscc": "申报单位代码", "issued_on": "开票日期",
     "period_start": "项目期起", "period_end": "项目期止", "seller_tax_id": "销售方税号",
-    "hops": "关联步数",
+    "hops": "关联步数", "method": "核验方法", "matches": "匹配点数", "inliers": "一致匹配点数",
+    "mirrored": "镜像", "ncc": "对齐后像素相关系数", "worst_block": "最差区块相关系数",
+    "stretch": "拉伸", "identical_content": "文件内容相同",
 }
 
 
@@ -167,6 +169,8 @@ def _evidence_list(ev: dict[str, Any], skip: set[str]) -> str:
         if key in skip or isinstance(value, dict | list):
             continue
         label = EVIDENCE_LABELS.get(str(key), str(key))
+        if isinstance(value, bool):
+            value = "是" if value else "否"
         items.append(f"<dt>{escape(label)}</dt><dd>{escape(str(value))}</dd>")
     return f"<dl>{''.join(items)}</dl>" if items else ""
 
