@@ -98,6 +98,8 @@ def screen_command(argv: list[str]) -> int:
     started = time.perf_counter()
     timings: dict[str, float] = {}
     try:
+        if progress:
+            print(f"正在读取并校验数据包 {args.bundle} …", file=sys.stderr, flush=True)
         bundle = load_bundle(args.bundle)
         timings["load"] = round(time.perf_counter() - started, 3)
         prints, digests, problems = fingerprint_photos(bundle, cache_dir=args.cache,
@@ -114,6 +116,8 @@ def screen_command(argv: list[str]) -> int:
     if truth_as_of and truth_as_of != as_of.isoformat():
         print(f"注意：标准答案按核查日 {truth_as_of} 计算，本次核查日为 {as_of.isoformat()}",
               file=sys.stderr)
+    if progress:
+        print("正在筛查：名单、发票、关联关系、照片 …", file=sys.stderr, flush=True)
     findings = screen(bundle, as_of, prints=prints, digests=digests, progress=progress,
                       timings=timings)
     document = findings_document(findings, as_of)
