@@ -67,3 +67,32 @@ def test_fingerprints_are_cached_by_content(tmp_path, images):
     assert len(photos.FingerprintCache(cache_file)) == 1
     _, prints, digests = load_for_screening(root, cache_dir=cache_file)
     assert prints["photos/a1_site.jpg"].sha256 == digests["photos/a1_site.jpg"]
+
+
+def test_zip_bundle_fingerprinted_in_worker_processes_finds_the_same_pairs(tmp_path, images):
+    import zipfile
+
+    from qijia.screening.bundle import load_bundle
+    from qijia.screening.engine import fingerprint_photos
+
+    names = list(images)
+    root = write_bundle(
+        tmp_path / "b",
+        enterprises=[enterprise(1), enterprise(2)],
+        applications=[application("A1", uscc(1)), application("A2", uscc(2))],
+        photos=[{"application_id": "A1", "file": names[0], "caption": ""},
+                {"application_id": "A2", "file": "./" + names[1], "caption": ""}],
+        images={names[0]: images[names[0]], names[1]: images[names[1]]},
+    )
+    archive = tmp_path / "b.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for path in root.rglob("*"):
+            if path.is_file():
+                zf.write(path, path.relative_to(root).as_posix())
+    bundle = load_bundle(archive)
+    prints, digests, problems = fingerprint_photos(bundle, cache_dir=tmp_path / "c.sqlite3",
+                                                   workers=2)
+    assert problems == []
+    found = screen(bundle, AS_OF, prints=prints, digests=digests)
+    assert {(f.application_id, f.evidence["file"]) for f in found} == {
+        ("A1", names[0]), ("A2", "./" + names[1])}
