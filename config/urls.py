@@ -14,6 +14,8 @@ urlpatterns = [
     path("enterprises/", include("qijia.enterprises.urls")),
     path("registry/", include("qijia.registry.urls")),
     path("notifications/", include("qijia.notifications.urls")),
+    path("programmes/", include("qijia.programmes.urls")),
+    path("applications/", include("qijia.applications.urls")),
     path("", include("qijia.core.urls")),
 ]
 if settings.DEBUG:

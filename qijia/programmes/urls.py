@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "programmes"
+urlpatterns = [
+    path("", views.calculator, name="calculator"),
+    path("all/", views.programme_index, name="list"),
+    path("<int:programme_id>/", views.programme_detail, name="detail"),
+    path("funds/", views.funds, name="funds"),
+    path("funds.xlsx", views.funds_xlsx, name="funds_xlsx"),
+]
