@@ -440,8 +440,13 @@ def generate_roles(
             rows.append((finance, i, "finance_contact", None))
         elif rng.random() < 0.4:
             rows.append((people[min(2, k - 1)], i, "finance_contact", None))
-        if rng.random() < 0.3:
+        if rng.random() < 0.25:
             rows.append((people[min(1, k - 1)], i, "contact", None))
+        # Everyone allocated to this enterprise appears in it: further directors on a board,
+        # otherwise a registered contact.
+        assigned = {row[0] for row in rows if row[1] == i}
+        extra_role = "director" if e.size_class in ("medium", "large") else "contact"
+        rows.extend((p, i, extra_role, None) for p in people if p not in assigned)
     # A person can hold one role kind once per enterprise (a controller may already be director).
     unique: dict[tuple[int, int, str], tuple[int, int, str, str | None]] = {}
     for row in rows:

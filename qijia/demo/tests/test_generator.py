@@ -132,3 +132,10 @@ def test_indicators_stop_when_an_enterprise_closes_and_start_when_it_opens(city)
     assert closed and all(e.end_month < 60 for e in closed)
     revenue = np.array([float(r[3]) for r in rows])
     assert (revenue > 0).all()
+
+
+def test_every_person_has_a_role_and_controllers_lead_several_enterprises(city):
+    _, ownership, roles, persons = city
+    assert {person for person, _, _, _ in roles} == {p.index for p in persons}
+    legal = collections.Counter(p for p, _, role, _ in roles if role == "legal_representative")
+    assert sum(1 for n in legal.values() if n >= 3) == len(ownership.groups)
