@@ -31,6 +31,10 @@ def _render_cost(seeds: range, reduced: bool) -> float:
     return (time.perf_counter() - started) / len(seeds)
 
 
+def _mib(value: float | None) -> str:
+    return "not recorded" if value is None else f"{value:,.0f} MiB"
+
+
 def run(args: argparse.Namespace) -> str:
     from qijia.screening import photogen
     from qijia.screening.generator import ensure_bundle
@@ -66,7 +70,7 @@ every one checked against the truth computed from the rows before the folder is 
 | | value |
 |---|---|
 | generation, wall time ({'from the sidecar written when it was generated' if reused else 'this run'}) | **{seconds.get('total', 0):.0f} s** ({stages}) |
-| peak RSS, main process / largest photo worker | {peak.get('main', 0):,.0f} MiB / {peak.get('largest_worker', 0):,.0f} MiB |
+| peak RSS, main process / largest photo worker | {_mib(peak.get('main'))} / {_mib(peak.get('largest_worker'))} |
 | photo rendering per file, photogen full-size scene (baseline, this run) | {full * 1000:.0f} ms |
 | photo rendering per file, reduced scene as generated (this run) | {reduced * 1000:.0f} ms |
 | ratio | **{full / reduced:.1f}x** |
