@@ -188,3 +188,30 @@ def test_unknown_scale_and_a_foreign_folder_are_refused(tmp_path):
     with pytest.raises(GeneratorError, match="已存在且不为空"):
         generate_bundle(tmp_path / "mine", "small", 1, progress=False, overwrite=True)
     assert (tmp_path / "mine" / "notes.txt").read_text(encoding="utf-8") == "keep me"
+
+
+def test_ensure_bundle_reuses_a_matching_bundle_and_regenerates_a_stale_one(tmp_path, monkeypatch):
+    import json
+
+    import qijia.screening.generator as generator
+
+    calls = []
+
+    def fake_generate(out, scale, seed, progress=True, overwrite=False):
+        calls.append((scale, seed))
+        out.mkdir(parents=True, exist_ok=True)
+        doc = {"format": "qijia-truth", "scale": scale, "seed": seed,
+               "generator_version": generator.GENERATOR_VERSION}
+        (out / "truth.json").write_text(json.dumps(doc), encoding="utf-8")
+        return {"seconds": {"total": 1.0}}
+
+    monkeypatch.setattr(generator, "generate_bundle", fake_generate)
+    first = generator.ensure_bundle(tmp_path, "small", 3, progress=False)
+    assert generator.ensure_bundle(tmp_path, "small", 3, progress=False) == first
+    assert calls == [("small", 3)]
+    assert (tmp_path / "small-seed3.generation.json").is_file()
+    truth = first / "truth.json"
+    truth.write_text(truth.read_text(encoding="utf-8").replace('"seed": 3', '"seed": 4'),
+                     encoding="utf-8")
+    generator.ensure_bundle(tmp_path, "small", 3, progress=False)
+    assert calls == [("small", 3), ("small", 3)]
