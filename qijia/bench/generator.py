@@ -59,23 +59,23 @@ def run(args: argparse.Namespace) -> str:
     stages = " · ".join(f"{k} {v:.0f} s" for k, v in seconds.items() if k != "total")
     return f"""## Generating the synthetic bundle (issue 3, `qijia gen-bundle`)
 
-`qijia gen-bundle {bundle} --scale {scale} --seed 1`: {rows.get('enterprises', 0):,} enterprises,
-{rows.get('persons', 0):,} persons, {rows.get('roles', 0):,} roles, {rows.get('holdings', 0):,}
-holdings, {rows.get('registry', 0):,} registry rows, {rows.get('applications', 0):,} applications,
-{rows.get('invoices', 0):,} invoices, {rows.get('photo_files', 0):,} photo files
-({summary.get('index_hashes', {}).get('photos', 0):,} precomputed index hashes), {size_mib:,.0f} MiB
-on disk; {summary.get('planted_cases', 0):,} planted cases and {summary.get('decoys', 0):,} decoys,
+`qijia gen-bundle {bundle} --scale {scale} --seed 1`: {rows.get("enterprises", 0):,} enterprises,
+{rows.get("persons", 0):,} persons, {rows.get("roles", 0):,} roles, {rows.get("holdings", 0):,}
+holdings, {rows.get("registry", 0):,} registry rows, {rows.get("applications", 0):,} applications,
+{rows.get("invoices", 0):,} invoices, {rows.get("photo_files", 0):,} photo files
+({summary.get("index_hashes", {}).get("photos", 0):,} precomputed index hashes), {size_mib:,.0f} MiB
+on disk; {summary.get("planted_cases", 0):,} planted cases and {summary.get("decoys", 0):,} decoys,
 every one checked against the truth computed from the rows before the folder is published.
 
 | | value |
 |---|---|
-| generation, wall time ({'from the sidecar written when it was generated' if reused else 'this run'}) | **{seconds.get('total', 0):.0f} s** ({stages}) |
-| peak RSS, main process / largest photo worker | {_mib(peak.get('main'))} / {_mib(peak.get('largest_worker'))} |
+| generation, wall time ({"from the sidecar written when it was generated" if reused else "this run"}) | **{seconds.get("total", 0):.0f} s** ({stages}) |
+| peak RSS, main process / largest photo worker | {_mib(peak.get("main"))} / {_mib(peak.get("largest_worker"))} |
 | photo rendering per file, photogen full-size scene (baseline, this run) | {full * 1000:.0f} ms |
 | photo rendering per file, reduced scene as generated (this run) | {reduced * 1000:.0f} ms |
 | ratio | **{full / reduced:.1f}x** |
 
-Truth (findings the rules imply, as-of {truth['as_of']}):
+Truth (findings the rules imply, as-of {truth["as_of"]}):
 
 | kind | findings |
 |---|---|

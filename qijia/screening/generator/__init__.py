@@ -44,7 +44,12 @@ from .vocab import load_reference
 from .world import AS_OF, Application, World
 
 __all__ = [
-    "GENERATOR_VERSION", "SCALES", "GeneratorBug", "GeneratorError", "Scale", "ensure_bundle",
+    "GENERATOR_VERSION",
+    "SCALES",
+    "GeneratorBug",
+    "GeneratorError",
+    "Scale",
+    "ensure_bundle",
     "generate_bundle",
 ]
 
@@ -75,22 +80,56 @@ SCALES: dict[str, Scale] = {
 }
 
 CSV_COLUMNS = {
-    "enterprises.csv": ("uscc", "name", "town", "industry_code", "address", "phone", "email",
-                        "established_on", "registered_capital"),
+    "enterprises.csv": (
+        "uscc",
+        "name",
+        "town",
+        "industry_code",
+        "address",
+        "phone",
+        "email",
+        "established_on",
+        "registered_capital",
+    ),
     "persons.csv": ("person_key", "name", "id_number", "phone", "email"),
     "roles.csv": ("person_key", "uscc", "role", "share_pct"),
     "holdings.csv": ("holder_uscc", "held_uscc", "share_pct"),
     "registry.csv": ("uscc", "list", "category", "reason", "source", "valid_from", "valid_to"),
-    "applications.csv": ("application_id", "uscc", "programme", "title", "period_start",
-                         "period_end", "submitted_on", "amount_requested"),
-    "invoices.csv": ("application_id", "invoice_code", "invoice_number", "issued_on",
-                     "seller_tax_id", "seller_name", "buyer_tax_id", "buyer_name", "amount", "tax"),
+    "applications.csv": (
+        "application_id",
+        "uscc",
+        "programme",
+        "title",
+        "period_start",
+        "period_end",
+        "submitted_on",
+        "amount_requested",
+    ),
+    "invoices.csv": (
+        "application_id",
+        "invoice_code",
+        "invoice_number",
+        "issued_on",
+        "seller_tax_id",
+        "seller_name",
+        "buyer_tax_id",
+        "buyer_name",
+        "amount",
+        "tax",
+    ),
     "photos.csv": ("application_id", "file", "caption"),
 }
 
 
-def generate_bundle(out: Path | str, scale: str, seed: int = 1, progress: bool = True,
-                    *, overwrite: bool = False, workers: int | None = None) -> dict[str, Any]:
+def generate_bundle(
+    out: Path | str,
+    scale: str,
+    seed: int = 1,
+    progress: bool = True,
+    *,
+    overwrite: bool = False,
+    workers: int | None = None,
+) -> dict[str, Any]:
     """Write a bundle with planted cases of every kind and ``truth.json``; return counts/timings.
 
     ``overwrite`` replaces an existing folder only when it holds a bundle this generator wrote
@@ -114,8 +153,11 @@ def generate_bundle(out: Path | str, scale: str, seed: int = 1, progress: bool =
     with phase("build"):
         w, planter, planner = _build(spec, seed, bar)
     with phase("truth"):
-        photo_keys = [(e.application_id, e.kind, e.subject) for e in w.expectations
-                      if e.kind == "duplicate_photo" and e.present]
+        photo_keys = [
+            (e.application_id, e.kind, e.subject)
+            for e in w.expectations
+            if e.kind == "duplicate_photo" and e.present
+        ]
         truth = compute_truth(w, AS_OF, photo_keys)
         check_expectations(w, truth)
     tmp = out.with_name(f".{out.name}.tmp-{seed}")
@@ -169,8 +211,9 @@ def generate_bundle(out: Path | str, scale: str, seed: int = 1, progress: bool =
         "peak_rss_mib": _peak_rss_mib(),
     }
     if progress:
-        print(f"生成用时 {total:.1f} 秒（{json.dumps(timings, ensure_ascii=False)}）",
-              file=sys.stderr)
+        print(
+            f"生成用时 {total:.1f} 秒（{json.dumps(timings, ensure_ascii=False)}）", file=sys.stderr
+        )
     return summary
 
 
@@ -183,8 +226,9 @@ def _peak_rss_mib() -> dict[str, float]:
     return {"main": round(own, 1), "largest_worker": round(workers, 1)}
 
 
-def ensure_bundle(folder: Path | str, scale: str = "city", seed: int = 1,
-                  progress: bool = True) -> Path:
+def ensure_bundle(
+    folder: Path | str, scale: str = "city", seed: int = 1, progress: bool = True
+) -> Path:
     """``folder/<scale>-seed<seed>``, generated only when missing or stale (for benchmarks).
 
     A bundle is reused when its truth.json names the same scale, seed and generator version:
@@ -198,7 +242,9 @@ def ensure_bundle(folder: Path | str, scale: str = "city", seed: int = 1,
         except (OSError, ValueError):
             doc = {}
         if (doc.get("scale"), doc.get("seed"), doc.get("generator_version")) == (
-            scale, seed, GENERATOR_VERSION,
+            scale,
+            seed,
+            GENERATOR_VERSION,
         ):
             return target
     summary = generate_bundle(target, scale, seed, progress=progress, overwrite=True)
@@ -242,8 +288,9 @@ class _Progress:
             return None
         from tqdm import tqdm
 
-        self._bar = tqdm(total=total, desc=desc, file=sys.stderr, leave=False, mininterval=0.5,
-                         unit="")
+        self._bar = tqdm(
+            total=total, desc=desc, file=sys.stderr, leave=False, mininterval=0.5, unit=""
+        )
         return self._bar.update
 
     def stop(self) -> None:
@@ -272,7 +319,10 @@ def _build(spec: Scale, seed: int, bar: _Progress) -> tuple[World, Planter, Phot
     if tick:
         tick(plant_apps)
     apps = build_applications(
-        w, makers, suppliers, spec.applications - plant_apps - reserved_apps,
+        w,
+        makers,
+        suppliers,
+        spec.applications - plant_apps - reserved_apps,
         invoices_per_app=max(1.0, (spec.invoices * 0.93 - len(w.invoices)) / spec.applications),
         tick=tick,
     )
@@ -287,8 +337,9 @@ def _build(spec: Scale, seed: int, bar: _Progress) -> tuple[World, Planter, Phot
     planter.sellers_elsewhere(apps)
     planter.registry(single)
     applicant_firms = {id(a.firm) for a in w.applications}
-    planter.registry_background(makers + suppliers, applicant_firms,
-                                max(10, spec.enterprises // 100))
+    planter.registry_background(
+        makers + suppliers, applicant_firms, max(10, spec.enterprises // 100)
+    )
     planter.invoices(apps, multi)
 
     planner = PhotoPlanner(w, seed, spec.photo_size, spec.scene_scale)
@@ -316,26 +367,67 @@ def _write_csvs(w: World, planner: PhotoPlanner, root: Path, seed: int) -> None:
     rng = random.Random(f"qijia-gen:{seed}:order")
     firms = [f for f in w.firms if f.listed]
     rng.shuffle(firms)
-    _write_csv(root, "enterprises.csv", (
-        (f.uscc, f.name, f.town, f.industry, f.address, f.phone, f.email,
-         f.established.isoformat(), registered_capital(f.uscc))
-        for f in firms))
-    _write_csv(root, "persons.csv", sorted(
-        (p.key, p.name, p.id_number, p.phone, p.email) for p in w.persons))
+    _write_csv(
+        root,
+        "enterprises.csv",
+        (
+            (
+                f.uscc,
+                f.name,
+                f.town,
+                f.industry,
+                f.address,
+                f.phone,
+                f.email,
+                f.established.isoformat(),
+                registered_capital(f.uscc),
+            )
+            for f in firms
+        ),
+    )
+    _write_csv(
+        root,
+        "persons.csv",
+        sorted((p.key, p.name, p.id_number, p.phone, p.email) for p in w.persons),
+    )
     _write_csv(root, "roles.csv", sorted(w.roles, key=lambda r: (r[1], r[0], r[2])))
     _write_csv(root, "holdings.csv", sorted(w.holdings))
     _write_csv(root, "registry.csv", sorted(w.registry))
-    _write_csv(root, "applications.csv", sorted(
-        (a.app_id, a.uscc, a.programme, a.title, a.period_start.isoformat(),
-         a.period_end.isoformat(), a.submitted_on.isoformat(), f"{a.amount_requested:.2f}")
-        for a in w.applications))
+    _write_csv(
+        root,
+        "applications.csv",
+        sorted(
+            (
+                a.app_id,
+                a.uscc,
+                a.programme,
+                a.title,
+                a.period_start.isoformat(),
+                a.period_end.isoformat(),
+                a.submitted_on.isoformat(),
+                f"{a.amount_requested:.2f}",
+            )
+            for a in w.applications
+        ),
+    )
     rows = []
     for app_id in sorted(w.invoices_by_app):
         for i in w.invoices_by_app[app_id]:
             inv = w.invoices[i]
-            rows.append((inv.app_id, inv.code, inv.number, inv.issued_on.isoformat(),
-                         inv.seller_tax_id, inv.seller_name, inv.buyer_tax_id, inv.buyer_name,
-                         f"{inv.amount:.2f}", f"{inv.tax:.2f}"))
+            rows.append(
+                (
+                    inv.app_id,
+                    inv.code,
+                    inv.number,
+                    inv.issued_on.isoformat(),
+                    inv.seller_tax_id,
+                    inv.seller_name,
+                    inv.buyer_tax_id,
+                    inv.buyer_name,
+                    f"{inv.amount:.2f}",
+                    f"{inv.tax:.2f}",
+                )
+            )
     _write_csv(root, "invoices.csv", rows)
     _write_csv(root, "photos.csv", sorted(planner.rows))
 
@@ -353,23 +445,28 @@ def _write_manifest(root: Path, scale: str, seed: int) -> None:
         "title": f"合成诚信核查数据包（规模 {scale}，种子 {seed}，核查日 {AS_OF.isoformat()}）",
     }
     (root / "manifest.json").write_text(
-        json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+        json.dumps(manifest, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
 
 
-def _write_truth(root: Path, w: World, truth: set, scale: str, seed: int,
-                 cases: dict[str, int]) -> dict[str, int]:
+def _write_truth(
+    root: Path, w: World, truth: set, scale: str, seed: int, cases: dict[str, int]
+) -> dict[str, int]:
     case_of: dict[tuple[str, str, str], str] = {}
     for e in w.expectations:
         if e.present:
             case_of.setdefault((e.application_id, e.kind, e.subject), e.case)
     findings = [
-        {"application_id": a, "kind": k, "subject": s,
-         "case": case_of.get((a, k, s), "follows_from_another_case")}
+        {
+            "application_id": a,
+            "kind": k,
+            "subject": s,
+            "case": case_of.get((a, k, s), "follows_from_another_case"),
+        }
         for a, k, s in sorted(truth)
     ]
     decoys = [
-        {"application_id": e.application_id, "kind": e.kind, "subject": e.subject,
-         "case": e.case}
+        {"application_id": e.application_id, "kind": e.kind, "subject": e.subject, "case": e.case}
         for e in sorted(w.expectations, key=lambda e: (e.application_id, e.kind, e.subject))
         if not e.present
     ]
@@ -388,6 +485,7 @@ def _write_truth(root: Path, w: World, truth: set, scale: str, seed: int,
         "findings": findings,
         "decoys": decoys,
     }
-    (root / "truth.json").write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n",
-                                     encoding="utf-8")
+    (root / "truth.json").write_text(
+        json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
     return counts

@@ -34,8 +34,9 @@ def build_firms(w: World, count: int, tick: Callable[[int], None] | None = None)
     rng = w.rng
     firms: list[Firm] = []
     while len(firms) < count:
-        size = min(rng.choices((1, 2, 3, 4, 5), (0.78, 0.12, 0.06, 0.03, 0.01))[0],
-                   count - len(firms))
+        size = min(
+            rng.choices((1, 2, 3, 4, 5), (0.78, 0.12, 0.06, 0.03, 0.01))[0], count - len(firms)
+        )
         boss = w.new_person() if size > 1 else None
         group: list[Firm] = []
         for _ in range(size):
@@ -77,8 +78,9 @@ def build_hubs(w: World, firms: list[Firm], agency_share: float, park_share: flo
         if len(agency_clients) - i - size < 12:
             size = len(agency_clients) - i
         hub = w.ids.landline()
-        agency = w.new_firm(service=True, trade=rng.choice(("财税咨询", "管理咨询")),
-                            phone=typed_phone(hub, rng))
+        agency = w.new_firm(
+            service=True, trade=rng.choice(("财税咨询", "管理咨询")), phone=typed_phone(hub, rng)
+        )
         w.staff(agency)
         agencies += 1
         for client in agency_clients[i : i + size]:

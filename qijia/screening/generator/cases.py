@@ -14,7 +14,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from qijia.core.identifiers import USCC_ALPHABET, normalize_phone
+from qijia.core.identifiers import USCC_ALPHABET
 from qijia.screening.findings import finding_subject
 
 from .ids import (
@@ -24,7 +24,7 @@ from .ids import (
     typed_phone,
 )
 from .vocab import REGISTRY_BLACKLIST, REGISTRY_INELIGIBLE
-from .world import AS_OF, FUTURE_FROM, Application, Firm, Person, World
+from .world import AS_OF, FUTURE_FROM, Application, Firm, World
 
 DAY = dt.timedelta(days=1)
 
@@ -105,8 +105,9 @@ class Planter:
         def merged_by_id(a: Firm) -> Firm:
             rep = a.legal_rep
             s = self._service()
-            twin = w.new_person(name=(rep.name, rep.pinyin),
-                                id_number=typed_id_number(rep.id_number, rng))
+            twin = w.new_person(
+                name=(rep.name, rep.pinyin), id_number=typed_id_number(rep.id_number, rng)
+            )
             w.add_role(twin, s, rng.choice(("supervisor", "shareholder", "director")))
             return s
 
@@ -115,8 +116,9 @@ class Planter:
             k1 = w.new_person(with_id=False, phone=typed_phone(mobile, rng), email="")
             w.add_role(k1, a, "contact")
             s = self._service()
-            k2 = w.new_person(name=(k1.name, k1.pinyin), with_id=False,
-                              phone=typed_phone(mobile, rng), email="")
+            k2 = w.new_person(
+                name=(k1.name, k1.pinyin), with_id=False, phone=typed_phone(mobile, rng), email=""
+            )
             w.add_role(k2, s, "manager")
             return s
 
@@ -124,8 +126,12 @@ class Planter:
             k1 = w.new_person(with_id=False, phone="", email=None, email_share=1.0)
             w.add_role(k1, a, "finance_contact")
             s = self._service()
-            k2 = w.new_person(name=(k1.name, k1.pinyin), with_id=False, phone="",
-                              email=typed_email(k1.email.lower(), rng))
+            k2 = w.new_person(
+                name=(k1.name, k1.pinyin),
+                with_id=False,
+                phone="",
+                email=typed_email(k1.email.lower(), rng),
+            )
             w.add_role(k2, s, "contact")
             return s
 
@@ -172,8 +178,9 @@ class Planter:
             k1 = w.new_person(with_id=False, phone=typed_phone(mobile, rng), email="")
             w.add_role(k1, a, "contact")
             x, y = self._maker(), self._maker()
-            k2 = w.new_person(name=(k1.name, k1.pinyin), with_id=False,
-                              phone=typed_phone(mobile, rng), email="")
+            k2 = w.new_person(
+                name=(k1.name, k1.pinyin), with_id=False, phone=typed_phone(mobile, rng), email=""
+            )
             w.add_role(k2, x, "director")
             s = self._service()
             w.add_holding(x, y)
@@ -183,8 +190,9 @@ class Planter:
         def merged_id_4(a: Firm) -> Firm:
             rep = a.legal_rep
             x, y = self._maker(), self._maker()
-            twin = w.new_person(name=(rep.name, rep.pinyin),
-                                id_number=typed_id_number(rep.id_number, rng))
+            twin = w.new_person(
+                name=(rep.name, rep.pinyin), id_number=typed_id_number(rep.id_number, rng)
+            )
             w.add_role(twin, x, "shareholder", 25.0)
             s = self._service()
             w.add_holding(x, y)
@@ -247,8 +255,9 @@ class Planter:
             k1 = w.new_person(with_id=False, phone_share=1.0, email_share=0.5)
             w.add_role(k1, a, "contact")
             s = self._service()
-            k2 = w.new_person(name=(k1.name, k1.pinyin), with_id=False, phone_share=1.0,
-                              email_share=0.5)
+            k2 = w.new_person(
+                name=(k1.name, k1.pinyin), with_id=False, phone_share=1.0, email_share=0.5
+            )
             w.add_role(k2, s, "contact")
             return s
 
@@ -300,8 +309,9 @@ class Planter:
             a.town, a.address, a.email = town, address, typed_email(mailbox, rng)
             s = self._service(town=town, address=address, email=typed_email(mailbox, rng))
             for _ in range(10):
-                self._maker(town=town, address=w.parks_address(town, park),
-                            email=typed_email(mailbox, rng))
+                self._maker(
+                    town=town, address=w.parks_address(town, park), email=typed_email(mailbox, rng)
+                )
             return s
 
         def same_address(a: Firm) -> Firm:
@@ -350,8 +360,12 @@ class Planter:
         for seller in self.shared_sellers[:: max(1, len(self.shared_sellers) // (3 * self.mult))]:
             app = rng.choice(apps)
             w.add_invoice(app, seller, touched="seller_elsewhere")
-            w.expect_not(app, "related_party_supplier", related_subject(seller.uscc),
-                         "decoy_related_seller_of_someone_else")
+            w.expect_not(
+                app,
+                "related_party_supplier",
+                related_subject(seller.uscc),
+                "decoy_related_seller_of_someone_else",
+            )
             self._count("decoy_related_seller_of_someone_else")
 
     # --- invalid_uscc ---------------------------------------------------------------------------
@@ -364,8 +378,12 @@ class Planter:
                 a = self._maker(uscc=w.ids.broken_uscc(how))
                 app = w.new_application(a)
                 self._ordinary_invoices(app)
-                w.expect(app, "invalid_uscc", finding_subject(
-                    "invalid_uscc", {"field": "uscc", "value": a.uscc}), f"applicant_code_{how}")
+                w.expect(
+                    app,
+                    "invalid_uscc",
+                    finding_subject("invalid_uscc", {"field": "uscc", "value": a.uscc}),
+                    f"applicant_code_{how}",
+                )
                 self._count(f"applicant_code_{how}")
             # A firm whose form carries a mistyped code: its invoices (to the real code) then
             # also fail the buyer check, which the truth records too.
@@ -375,8 +393,12 @@ class Planter:
             app = w.new_application(a, uscc=wrong)
             for _ in range(rng.randrange(1, 3)):
                 w.add_invoice(app, rng.choice(self.suppliers), buyer_tax_id=a.uscc)
-            w.expect(app, "invalid_uscc", finding_subject(
-                "invalid_uscc", {"field": "uscc", "value": wrong}), "applicant_code_mistyped")
+            w.expect(
+                app,
+                "invalid_uscc",
+                finding_subject("invalid_uscc", {"field": "uscc", "value": wrong}),
+                "applicant_code_mistyped",
+            )
             self._count("applicant_code_mistyped")
             for how in ("check", "charset"):
                 app = rng.choice(apps)
@@ -384,25 +406,34 @@ class Planter:
                 code = w.ids.broken_uscc(how, division=bad.uscc[2:8])
                 for _ in range(rng.randrange(1, 3)):  # twice on one application: one finding
                     w.add_invoice(app, bad, seller_tax_id=code, touched="bad_seller")
-                w.expect(app, "invalid_uscc", finding_subject(
-                    "invalid_uscc", {"field": "seller_tax_id", "value": code}),
-                    f"seller_code_{how}")
+                w.expect(
+                    app,
+                    "invalid_uscc",
+                    finding_subject("invalid_uscc", {"field": "seller_tax_id", "value": code}),
+                    f"seller_code_{how}",
+                )
                 self._count(f"seller_code_{how}")
             # Decoys: an old 15-digit tax number is not a USCC; a lower-case code is valid.
             app = rng.choice(apps)
             old = w.outside_party(individual=True)
             code = w.ids.old_tax_id()
             w.add_invoice(app, old, seller_tax_id=code, touched="old_tax_id")
-            w.expect_not(app, "invalid_uscc", finding_subject(
-                "invalid_uscc", {"field": "seller_tax_id", "value": code}),
-                "decoy_seller_old_15_digit_tax_id")
+            w.expect_not(
+                app,
+                "invalid_uscc",
+                finding_subject("invalid_uscc", {"field": "seller_tax_id", "value": code}),
+                "decoy_seller_old_15_digit_tax_id",
+            )
             self._count("decoy_seller_old_15_digit_tax_id")
             app = rng.choice(apps)
             seller = rng.choice([s for s in app.sellers if s.uscc[:2] == "91"] or self.suppliers)
             w.add_invoice(app, seller, seller_tax_id=seller.uscc.lower(), touched="lower_seller")
-            w.expect_not(app, "invalid_uscc", finding_subject(
-                "invalid_uscc", {"field": "seller_tax_id", "value": seller.uscc}),
-                "decoy_seller_code_in_lower_case")
+            w.expect_not(
+                app,
+                "invalid_uscc",
+                finding_subject("invalid_uscc", {"field": "seller_tax_id", "value": seller.uscc}),
+                "decoy_seller_code_in_lower_case",
+            )
             self._count("decoy_seller_code_in_lower_case")
 
     # --- registry ------------------------------------------------------------------------------
@@ -418,24 +449,41 @@ class Planter:
             table = REGISTRY_INELIGIBLE if lst == "ineligible" else REGISTRY_BLACKLIST
             category, source, reason = rng.choice(table)
             uscc = app.uscc.lower() if rng.random() < 0.1 else app.uscc
-            w.registry.append((uscc, lst, category, reason, source, start.isoformat(),
-                               end.isoformat() if end else ""))
-            return finding_subject("ineligible_applicant", {
-                "category": category, "source": source, "valid_from": start.isoformat()})
+            w.registry.append(
+                (
+                    uscc,
+                    lst,
+                    category,
+                    reason,
+                    source,
+                    start.isoformat(),
+                    end.isoformat() if end else "",
+                )
+            )
+            return finding_subject(
+                "ineligible_applicant",
+                {"category": category, "source": source, "valid_from": start.isoformat()},
+            )
 
         def days(lo: int, hi: int) -> dt.timedelta:
             return dt.timedelta(days=rng.randrange(lo, hi))
 
         for _ in range(self.mult):
-            for lst, kind in (("ineligible", "ineligible_applicant"),
-                              ("blacklist", "blacklisted_applicant")):
+            for lst, kind in (
+                ("ineligible", "ineligible_applicant"),
+                ("blacklist", "blacklisted_applicant"),
+            ):
                 cases = {
-                    "covers_submission": lambda s: (s - days(30, 700),
-                                                    rng.choice((None, s + days(30, 400)))),
+                    "covers_submission": lambda s: (
+                        s - days(30, 700),
+                        rng.choice((None, s + days(30, 400))),
+                    ),
                     "starts_on_submission": lambda s: (s, rng.choice((None, s + days(1, 300)))),
                     "ends_on_submission": lambda s: (s - days(60, 700), s),
                     "listed_after_submission_open_ended": lambda s: (
-                        s + days(1, max(2, (AS_OF - s).days)), None),
+                        s + days(1, max(2, (AS_OF - s).days)),
+                        None,
+                    ),
                 }
                 for case, window in cases.items():
                     app = next(it)
@@ -445,8 +493,10 @@ class Planter:
                     self._count(f"registry_{case}")
                 decoys = {
                     "expired_day_before_submission": lambda s: (s - days(100, 900), s - DAY),
-                    "future_window": lambda s: (FUTURE_FROM + days(0, 500),
-                                                rng.choice((None, dt.date(2030, 12, 31)))),
+                    "future_window": lambda s: (
+                        FUTURE_FROM + days(0, 500),
+                        rng.choice((None, dt.date(2030, 12, 31))),
+                    ),
                 }
                 for case, window in decoys.items():
                     app = next(it)
@@ -460,11 +510,22 @@ class Planter:
                 if seller is not None:
                     category, source, reason = rng.choice(REGISTRY_INELIGIBLE)
                     start = app.submitted_on - days(10, 400)
-                    w.registry.append((seller.uscc, lst, category, reason, source,
-                                       start.isoformat(), ""))
-                    w.expect_not(app, kind, finding_subject(kind, {
-                        "category": category, "source": source,
-                        "valid_from": start.isoformat()}), "decoy_registry_seller_listed")
+                    w.registry.append(
+                        (seller.uscc, lst, category, reason, source, start.isoformat(), "")
+                    )
+                    w.expect_not(
+                        app,
+                        kind,
+                        finding_subject(
+                            kind,
+                            {
+                                "category": category,
+                                "source": source,
+                                "valid_from": start.isoformat(),
+                            },
+                        ),
+                        "decoy_registry_seller_listed",
+                    )
                     self._count("decoy_registry_seller_listed")
 
     def registry_background(self, firms: list[Firm], applicant_firms: set[int], count: int) -> None:
@@ -477,8 +538,17 @@ class Planter:
             category, source, reason = rng.choice(table)
             start = dt.date(2019, 1, 1) + dt.timedelta(days=rng.randrange(2600))
             end = rng.choice((None, start + dt.timedelta(days=rng.randrange(180, 1100))))
-            w.registry.append((firm.uscc, lst, category, reason, source, start.isoformat(),
-                               end.isoformat() if end else ""))
+            w.registry.append(
+                (
+                    firm.uscc,
+                    lst,
+                    category,
+                    reason,
+                    source,
+                    start.isoformat(),
+                    end.isoformat() if end else "",
+                )
+            )
 
     # --- invoices -------------------------------------------------------------------------------
 
@@ -499,10 +569,18 @@ class Planter:
 
         def expect_pair(i: int, j: int, case: str) -> None:
             a, b = w.invoices[i], w.invoices[j]
-            w.expect(a.app_id, "duplicate_invoice",
-                     invoice_subject("duplicate_invoice", a.code, a.number, b.app_id), case)
-            w.expect(b.app_id, "duplicate_invoice",
-                     invoice_subject("duplicate_invoice", b.code, b.number, a.app_id), case)
+            w.expect(
+                a.app_id,
+                "duplicate_invoice",
+                invoice_subject("duplicate_invoice", a.code, a.number, b.app_id),
+                case,
+            )
+            w.expect(
+                b.app_id,
+                "duplicate_invoice",
+                invoice_subject("duplicate_invoice", b.code, b.number, a.app_id),
+                case,
+            )
             self._count(case)
 
         for _ in range(self.mult):
@@ -523,18 +601,28 @@ class Planter:
                 expect_pair(i, j, "dup_invoice_same_enterprise")
             # Typed with spaces / hyphens in the number, and in the code.
             x, y = fresh_app(), fresh_app()
-            i = w.add_invoice(x, rng.choice(x.sellers), key=w.ids.paper_invoice(
-                x.period_start.year), touched="dup")
+            i = w.add_invoice(
+                x,
+                rng.choice(x.sellers),
+                key=w.ids.paper_invoice(x.period_start.year),
+                touched="dup",
+            )
             src = w.invoices[i]
-            j = w.copy_invoice(i, y, number=typed_invoice_part(src.number, rng), rebuy=True,
-                               touched="dup")
+            j = w.copy_invoice(
+                i, y, number=typed_invoice_part(src.number, rng), rebuy=True, touched="dup"
+            )
             expect_pair(i, j, "dup_invoice_number_typed_with_separators")
             x, y = fresh_app(), fresh_app()
-            i = w.add_invoice(x, rng.choice(x.sellers), key=w.ids.paper_invoice(
-                x.period_start.year), touched="dup")
+            i = w.add_invoice(
+                x,
+                rng.choice(x.sellers),
+                key=w.ids.paper_invoice(x.period_start.year),
+                touched="dup",
+            )
             src = w.invoices[i]
-            j = w.copy_invoice(i, y, code=typed_invoice_part(src.code, rng), rebuy=True,
-                               touched="dup")
+            j = w.copy_invoice(
+                i, y, code=typed_invoice_part(src.code, rng), rebuy=True, touched="dup"
+            )
             expect_pair(i, j, "dup_invoice_code_typed_with_separators")
             # Leading zeros kept on both sides.
             x, y = fresh_app(), fresh_app()
@@ -547,8 +635,9 @@ class Planter:
             key = w.ids.digital_invoice(max(x.period_start.year, 2022))
             mid = x.period_start + (x.period_end - x.period_start) / 2
             i = w.add_invoice(x, rng.choice(x.sellers), key=key, issued_on=mid, touched="dup")
-            j = w.copy_invoice(i, y, number=typed_invoice_part(key[1], rng), rebuy=True,
-                               touched="dup")
+            j = w.copy_invoice(
+                i, y, number=typed_invoice_part(key[1], rng), rebuy=True, touched="dup"
+            )
             expect_pair(i, j, "dup_invoice_digital")
             # One invoice on three applications: each has two findings.
             x, y, z = fresh_app(), fresh_app(), fresh_app()
@@ -568,18 +657,29 @@ class Planter:
             # Decoys: the same number under another code; leading zeros dropped (a different
             # number under the spec); the same invoice twice within one application only.
             x, y = fresh_app(), fresh_app()
-            i = w.add_invoice(x, rng.choice(x.sellers), key=w.ids.paper_invoice(
-                x.period_start.year), touched="decoy")
+            i = w.add_invoice(
+                x,
+                rng.choice(x.sellers),
+                key=w.ids.paper_invoice(x.period_start.year),
+                touched="decoy",
+            )
             src = w.invoices[i]
             code2 = src.code
             while code2 == src.code or not w.ids.claim_invoice(code2, src.number):
                 code2 = w.ids.paper_invoice(y.period_start.year, twelve=len(src.code) == 12)[0]
             j = w.add_invoice(y, rng.choice(y.sellers), key=(code2, src.number), touched="decoy")
-            w.expect_not(y, "duplicate_invoice", invoice_subject(
-                "duplicate_invoice", code2, src.number, x.app_id), "decoy_same_number_other_code")
-            w.expect_not(x, "duplicate_invoice", invoice_subject(
-                "duplicate_invoice", src.code, src.number, y.app_id),
-                "decoy_same_number_other_code")
+            w.expect_not(
+                y,
+                "duplicate_invoice",
+                invoice_subject("duplicate_invoice", code2, src.number, x.app_id),
+                "decoy_same_number_other_code",
+            )
+            w.expect_not(
+                x,
+                "duplicate_invoice",
+                invoice_subject("duplicate_invoice", src.code, src.number, y.app_id),
+                "decoy_same_number_other_code",
+            )
             self._count("decoy_same_number_other_code")
             x, y = fresh_app(), fresh_app()
             code, number = self._leading_zero_key(x.period_start.year)
@@ -587,18 +687,29 @@ class Planter:
             w.ids.claim_invoice(code, stripped)
             w.add_invoice(x, rng.choice(x.sellers), key=(code, number), touched="decoy")
             w.add_invoice(y, rng.choice(y.sellers), key=(code, stripped), touched="decoy")
-            w.expect_not(y, "duplicate_invoice", invoice_subject(
-                "duplicate_invoice", code, stripped, x.app_id), "decoy_leading_zeros_dropped")
-            w.expect_not(x, "duplicate_invoice", invoice_subject(
-                "duplicate_invoice", code, number, y.app_id), "decoy_leading_zeros_dropped")
+            w.expect_not(
+                y,
+                "duplicate_invoice",
+                invoice_subject("duplicate_invoice", code, stripped, x.app_id),
+                "decoy_leading_zeros_dropped",
+            )
+            w.expect_not(
+                x,
+                "duplicate_invoice",
+                invoice_subject("duplicate_invoice", code, number, y.app_id),
+                "decoy_leading_zeros_dropped",
+            )
             self._count("decoy_leading_zeros_dropped")
             x = fresh_app()
             i = any_invoice(x)
             w.copy_invoice(i, x, touched="decoy")
             src = w.invoices[i]
-            w.expect_not(x, "duplicate_invoice", invoice_subject(
-                "duplicate_invoice", src.code, src.number, x.app_id),
-                "decoy_invoice_twice_in_one_application")
+            w.expect_not(
+                x,
+                "duplicate_invoice",
+                invoice_subject("duplicate_invoice", src.code, src.number, x.app_id),
+                "decoy_invoice_twice_in_one_application",
+            )
             self._count("decoy_invoice_twice_in_one_application")
 
             # Buyer mismatch: a sister company or another firm is the buyer.
@@ -607,37 +718,55 @@ class Planter:
             other = rng.choice(self.suppliers[: max(1, len(self.suppliers) // 2)])
             inv = w.invoices[i]
             inv.buyer_tax_id, inv.buyer_name, inv.touched = other.uscc, other.name, "buyer"
-            w.expect(x, "invoice_buyer_mismatch", invoice_subject(
-                "invoice_buyer_mismatch", inv.code, inv.number), "buyer_is_another_firm")
+            w.expect(
+                x,
+                "invoice_buyer_mismatch",
+                invoice_subject("invoice_buyer_mismatch", inv.code, inv.number),
+                "buyer_is_another_firm",
+            )
             self._count("buyer_is_another_firm")
             x = fresh_app()
             i = any_invoice(x)
             inv = w.invoices[i]
             inv.buyer_tax_id = w.ids.broken_uscc("check")
             inv.touched = "buyer"
-            w.expect(x, "invoice_buyer_mismatch", invoice_subject(
-                "invoice_buyer_mismatch", inv.code, inv.number), "buyer_code_mistyped")
+            w.expect(
+                x,
+                "invoice_buyer_mismatch",
+                invoice_subject("invoice_buyer_mismatch", inv.code, inv.number),
+                "buyer_code_mistyped",
+            )
             self._count("buyer_code_mistyped")
             x = fresh_app()
             i = any_invoice(x)
             inv = w.invoices[i]
             inv.buyer_tax_id, inv.touched = x.uscc.lower(), "decoy"
-            w.expect_not(x, "invoice_buyer_mismatch", invoice_subject(
-                "invoice_buyer_mismatch", inv.code, inv.number), "decoy_buyer_code_lower_case")
+            w.expect_not(
+                x,
+                "invoice_buyer_mismatch",
+                invoice_subject("invoice_buyer_mismatch", inv.code, inv.number),
+                "decoy_buyer_code_lower_case",
+            )
             self._count("decoy_buyer_code_lower_case")
 
             # Outside the period, and exactly on its first and last day.
             for case, when in (
                 ("issued_day_before_period", lambda a: a.period_start - DAY),
                 ("issued_day_after_period", lambda a: a.period_end + DAY),
-                ("issued_long_before_period", lambda a: a.period_start - dt.timedelta(
-                    days=rng.randrange(60, 500))),
+                (
+                    "issued_long_before_period",
+                    lambda a: a.period_start - dt.timedelta(days=rng.randrange(60, 500)),
+                ),
             ):
                 x = fresh_app()
                 inv = w.invoices[any_invoice(x)]
                 inv.issued_on, inv.touched = when(x), "period"
-                w.expect(x, "invoice_outside_period", invoice_subject(
-                    "invoice_outside_period", inv.code, inv.number), case)
+                w.expect(
+                    x,
+                    "invoice_outside_period",
+                    invoice_subject("invoice_outside_period", inv.code, inv.number),
+                    case,
+                )
                 self._count(case)
             for case, when in (
                 ("decoy_issued_on_period_start", lambda a: a.period_start),
@@ -646,8 +775,12 @@ class Planter:
                 x = fresh_app()
                 inv = w.invoices[any_invoice(x)]
                 inv.issued_on, inv.touched = when(x), "decoy"
-                w.expect_not(x, "invoice_outside_period", invoice_subject(
-                    "invoice_outside_period", inv.code, inv.number), case)
+                w.expect_not(
+                    x,
+                    "invoice_outside_period",
+                    invoice_subject("invoice_outside_period", inv.code, inv.number),
+                    case,
+                )
                 self._count(case)
 
     def _leading_zero_key(self, year: int) -> tuple[str, str]:
@@ -656,7 +789,3 @@ class Planter:
             number = "00" + f"{self.rng.randrange(10**6):06d}"
             if number.lstrip("0") and self.w.ids.claim_invoice(code, number):
                 return code, number
-
-
-def person_phone(person: Person) -> str:
-    return normalize_phone(person.phone)

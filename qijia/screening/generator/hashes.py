@@ -68,10 +68,12 @@ def make_index_hashes(n: int, seed: int) -> tuple[np.ndarray, np.ndarray, np.nda
     sources, copies = chosen[:m], chosen[m:]
     kind = rng.integers(0, 3, size=m)  # 0 near, 1 crop, 2 mirror
     near = kind == 0
-    codes[copies[near]] = codes[sources[near]] ^ _sparse_flips(rng, (int(near.sum()), WINDOWS),
-                                                               0, 3)
+    codes[copies[near]] = codes[sources[near]] ^ _sparse_flips(
+        rng, (int(near.sum()), WINDOWS), 0, 3
+    )
     mirror[copies[near]] = mirror[sources[near]] ^ _sparse_flips(
-        rng, (int(near.sum()), WINDOWS), 0, 3)
+        rng, (int(near.sum()), WINDOWS), 0, 3
+    )
     crop = kind == 1
     k = int(crop.sum())
     window = rng.integers(1, WINDOWS, size=k)
@@ -100,6 +102,7 @@ def write_index_hashes(root: Path, n: int, seed: int) -> dict:
         "files": ["index-codes.npy", "index-mirror-codes.npy", "index-pairs.npy"],
         "model": (__doc__ or "").strip().split("\n\n")[1],
     }
-    (root / "index-hashes.json").write_text(json.dumps(info, ensure_ascii=False, indent=1) + "\n",
-                                            encoding="utf-8")
+    (root / "index-hashes.json").write_text(
+        json.dumps(info, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
     return {k: v for k, v in info.items() if k != "model"}

@@ -79,18 +79,32 @@ class PhotoPlanner:
 
     def single(self, app: Application) -> None:
         path = self._path(app, "jpg")
-        self.jobs.append(PhotoJob("single", self._seed(), self.size, (path,),
-                                  scene_scale=self.scene_scale))
+        self.jobs.append(
+            PhotoJob("single", self._seed(), self.size, (path,), scene_scale=self.scene_scale)
+        )
 
     def pair(self, a: Application, b: Application, chain: tuple[str, ...], case: str) -> None:
         pa = self._path(a, "jpg")
         pb = self._path(b, chain_ext(chain))
-        self.jobs.append(PhotoJob("pair", self._seed(), self.size, (pa, pb), chain=chain,
-                                  scene_scale=self.scene_scale))
+        self.jobs.append(
+            PhotoJob(
+                "pair", self._seed(), self.size, (pa, pb), chain=chain, scene_scale=self.scene_scale
+            )
+        )
         for app, path, other, other_path in ((a, pa, b, pb), (b, pb, a, pa)):
-            self.w.expect(app, "duplicate_photo", finding_subject("duplicate_photo", {
-                "file": path, "other_application_id": other.app_id, "other_file": other_path,
-            }), case)
+            self.w.expect(
+                app,
+                "duplicate_photo",
+                finding_subject(
+                    "duplicate_photo",
+                    {
+                        "file": path,
+                        "other_application_id": other.app_id,
+                        "other_file": other_path,
+                    },
+                ),
+                case,
+            )
         self._count(case)
 
     def decoy(self, a: Application, b: Application, kind: str) -> None:
@@ -98,18 +112,39 @@ class PhotoPlanner:
         self.jobs.append(PhotoJob("decoy", self._seed(), self.size, (pa, pb), decoy=kind))
         case = f"decoy_photo_{kind}"
         for app, path, other, other_path in ((a, pa, b, pb), (b, pb, a, pa)):
-            self.w.expect_not(app, "duplicate_photo", finding_subject("duplicate_photo", {
-                "file": path, "other_application_id": other.app_id, "other_file": other_path,
-            }), case)
+            self.w.expect_not(
+                app,
+                "duplicate_photo",
+                finding_subject(
+                    "duplicate_photo",
+                    {
+                        "file": path,
+                        "other_application_id": other.app_id,
+                        "other_file": other_path,
+                    },
+                ),
+                case,
+            )
         self._count(case)
 
     def twin(self, a: Application) -> None:
         pa, pb = self._path(a, "jpg"), self._path(a, "jpg")
-        self.jobs.append(PhotoJob("twin", self._seed(), self.size, (pa, pb),
-                                  scene_scale=self.scene_scale))
-        self.w.expect_not(a, "duplicate_photo", finding_subject("duplicate_photo", {
-            "file": pa, "other_application_id": a.app_id, "other_file": pb,
-        }), "decoy_photo_twice_in_one_application")
+        self.jobs.append(
+            PhotoJob("twin", self._seed(), self.size, (pa, pb), scene_scale=self.scene_scale)
+        )
+        self.w.expect_not(
+            a,
+            "duplicate_photo",
+            finding_subject(
+                "duplicate_photo",
+                {
+                    "file": pa,
+                    "other_application_id": a.app_id,
+                    "other_file": pb,
+                },
+            ),
+            "decoy_photo_twice_in_one_application",
+        )
         self._count("decoy_photo_twice_in_one_application")
 
     def plant(self, apps: list[Application], multi: list[list[Application]], mult: int) -> None:
@@ -207,7 +242,8 @@ def render_job(job: PhotoJob, root: str) -> int:
             blobs = [original, original]
         else:
             copy, ext, _params = photogen.transformed_copy(
-                photogen.decode(original), list(job.chain), rng)
+                photogen.decode(original), list(job.chain), rng
+            )
             if not job.paths[1].endswith("." + ext):
                 raise RuntimeError(f"photo format mismatch for {job.paths[1]}: {ext}")
             blobs = [original, copy]
@@ -223,8 +259,12 @@ def _render_many(args: tuple[list[PhotoJob], str]) -> int:
     return sum(render_job(job, root) for job in jobs)
 
 
-def render_all(jobs: list[PhotoJob], root: Path, workers: int | None = None,
-               tick: Callable[[int], None] | None = None) -> int:
+def render_all(
+    jobs: list[PhotoJob],
+    root: Path,
+    workers: int | None = None,
+    tick: Callable[[int], None] | None = None,
+) -> int:
     """Render every job; in worker processes when there are many (output is the same)."""
     workers = workers if workers is not None else min(4, os.cpu_count() or 1)
     chunks = [jobs[i : i + 16] for i in range(0, len(jobs), 16)]

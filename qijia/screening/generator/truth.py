@@ -245,6 +245,6 @@ def check_expectations(w: World, truth: set[Key]) -> None:
         if (key in truth) != e.present:
             wrong.append(f"{'missing' if e.present else 'unexpected'} {e.case}: {key}")
     if wrong:
-        raise GeneratorBug(f"{len(wrong)} planted cases disagree with the rules: " +
-                           "; ".join(wrong[:10]))
-
+        raise GeneratorBug(
+            f"{len(wrong)} planted cases disagree with the rules: " + "; ".join(wrong[:10])
+        )

@@ -41,13 +41,39 @@ LAST_SUBMISSION = dt.date(2026, 5, 31)
 
 # Industry divisions weighted as Dongguan's manufacturing is: electronics, metal, plastics first.
 _INDUSTRY_WEIGHTS = {
-    "C39": 18, "C33": 12, "C29": 10, "C38": 10, "C34": 7, "C35": 6, "C18": 5, "C21": 5,
-    "C24": 5, "C19": 3, "C17": 3, "C22": 3, "C23": 3, "C26": 2, "C30": 2, "C40": 2, "C36": 2,
+    "C39": 18,
+    "C33": 12,
+    "C29": 10,
+    "C38": 10,
+    "C34": 7,
+    "C35": 6,
+    "C18": 5,
+    "C21": 5,
+    "C24": 5,
+    "C19": 3,
+    "C17": 3,
+    "C22": 3,
+    "C23": 3,
+    "C26": 2,
+    "C30": 2,
+    "C40": 2,
+    "C36": 2,
 }
 _SERVICE_INDUSTRY = {
-    "信息技术": "I65", "软件": "I65", "数据科技": "I65", "自动化工程": "E49", "检测技术": "M74",
-    "检验认证": "M74", "管理咨询": "L72", "财税咨询": "L72", "知识产权代理": "L72",
-    "节能技术": "M75", "环保工程": "N77", "设备贸易": "F51", "机电设备": "F51", "工业设计": "M74",
+    "信息技术": "I65",
+    "软件": "I65",
+    "数据科技": "I65",
+    "自动化工程": "E49",
+    "检测技术": "M74",
+    "检验认证": "M74",
+    "管理咨询": "L72",
+    "财税咨询": "L72",
+    "知识产权代理": "L72",
+    "节能技术": "M75",
+    "环保工程": "N77",
+    "设备贸易": "F51",
+    "机电设备": "F51",
+    "工业设计": "M74",
     "智能制造系统": "I65",
 }
 
@@ -218,7 +244,11 @@ class World:
         while True:
             name, pinyin = make()
             extra = self.rng.choice(BRAND_CHARS)
-            name = name.replace("东莞市", "东莞市" + extra[0], 1) if "东莞市" in name else extra[0] + name
+            name = (
+                name.replace("东莞市", "东莞市" + extra[0], 1)
+                if "东莞市" in name
+                else extra[0] + name
+            )
             if name not in self._names:
                 self._names.add(name)
                 return name, pinyin + extra[1]
@@ -270,7 +300,9 @@ class World:
             phone = typed_phone(self.ids.landline(), rng) if rng.random() < 0.93 else ""
         if email is None:
             email = (
-                typed_email(self.ids.company_email(pinyin, rng.choice(("com", "cn", "com.cn"))), rng)
+                typed_email(
+                    self.ids.company_email(pinyin, rng.choice(("com", "cn", "com.cn"))), rng
+                )
                 if rng.random() < 0.55
                 else ""
             )
@@ -303,8 +335,15 @@ class World:
         name, pinyin = self._unique_name(make)
         firm = Firm(
             uscc=self.ids.uscc(division=division, kind="92" if individual else "91"),
-            name=name, pinyin=pinyin, town="", industry="", address="", phone="", email="",
-            established=dt.date(2010, 1, 1), listed=False,
+            name=name,
+            pinyin=pinyin,
+            town="",
+            industry="",
+            address="",
+            phone="",
+            email="",
+            established=dt.date(2010, 1, 1),
+            listed=False,
         )
         self._register(firm)
         return firm
@@ -357,8 +396,9 @@ class World:
                 self._app_ids.add(app_id)
                 return app_id
 
-    def new_application(self, firm: Firm, *, uscc: str | None = None,
-                        submitted_before: dt.date = LAST_SUBMISSION) -> Application:
+    def new_application(
+        self, firm: Firm, *, uscc: str | None = None, submitted_before: dt.date = LAST_SUBMISSION
+    ) -> Application:
         rng = self.rng
         programme, titles = rng.choice(PROGRAMMES)
         title = f"{firm.name.removeprefix('东莞市')[:4]}{rng.choice(titles)}"
@@ -370,8 +410,12 @@ class World:
         app = Application(
             app_id=self.new_app_id(submitted.year),
             uscc=uscc if uscc is not None else firm.uscc,
-            firm=firm, programme=programme, title=title,
-            period_start=start, period_end=end, submitted_on=submitted,
+            firm=firm,
+            programme=programme,
+            title=title,
+            period_start=start,
+            period_end=end,
+            submitted_on=submitted,
         )
         self.applications.append(app)
         self.app_by_id[app.app_id] = app
@@ -406,12 +450,17 @@ class World:
         amount = Decimal(rng.randrange(2_000_00, 1_500_000_00)) / 100
         rate = Decimal("0.06") if seller.industry[:1] in ("I", "L", "M") else Decimal("0.13")
         invoice = Invoice(
-            app_id=app.app_id, code=code, number=number, issued_on=issued_on,
+            app_id=app.app_id,
+            code=code,
+            number=number,
+            issued_on=issued_on,
             seller_tax_id=seller.uscc if seller_tax_id is None else seller_tax_id,
             seller_name=seller.name,
             buyer_tax_id=app.uscc if buyer_tax_id is None else buyer_tax_id,
             buyer_name=app.firm.name if buyer_name is None else buyer_name,
-            amount=amount, tax=(amount * rate).quantize(Decimal("0.01")), touched=touched,
+            amount=amount,
+            tax=(amount * rate).quantize(Decimal("0.01")),
+            touched=touched,
         )
         self.invoices.append(invoice)
         self.invoices_by_app[app.app_id].append(len(self.invoices) - 1)
@@ -419,18 +468,30 @@ class World:
             app.sellers.append(seller)
         return len(self.invoices) - 1
 
-    def copy_invoice(self, index: int, app: Application, *, number: str | None = None,
-                     code: str | None = None, rebuy: bool = False, touched: str = "") -> int:
+    def copy_invoice(
+        self,
+        index: int,
+        app: Application,
+        *,
+        number: str | None = None,
+        code: str | None = None,
+        rebuy: bool = False,
+        touched: str = "",
+    ) -> int:
         """The same invoice presented again with ``app`` (as typed, optionally re-addressed)."""
         src = self.invoices[index]
         copy = Invoice(
             app_id=app.app_id,
             code=src.code if code is None else code,
             number=src.number if number is None else number,
-            issued_on=src.issued_on, seller_tax_id=src.seller_tax_id, seller_name=src.seller_name,
+            issued_on=src.issued_on,
+            seller_tax_id=src.seller_tax_id,
+            seller_name=src.seller_name,
             buyer_tax_id=app.uscc if rebuy else src.buyer_tax_id,
             buyer_name=app.firm.name if rebuy else src.buyer_name,
-            amount=src.amount, tax=src.tax, touched=touched,
+            amount=src.amount,
+            tax=src.tax,
+            touched=touched,
         )
         self.invoices.append(copy)
         self.invoices_by_app[app.app_id].append(len(self.invoices) - 1)
@@ -440,13 +501,15 @@ class World:
         """Requested amount: a share of the invoiced spend, as programmes subsidise 10-30%."""
         rng = random.Random(f"qijia-gen:{self.seed}:amounts")
         for app in self.applications:
-            spend = sum((self.invoices[i].amount for i in self.invoices_by_app[app.app_id]),
-                        Decimal(0))
+            spend = sum(
+                (self.invoices[i].amount for i in self.invoices_by_app[app.app_id]), Decimal(0)
+            )
             if spend <= 0:
                 spend = Decimal(rng.randrange(100_000, 2_000_000))
             rate = Decimal(rng.randrange(10, 31)) / 100
-            app.amount_requested = min((spend * rate).quantize(Decimal("0.01")),
-                                       Decimal("5000000.00"))
+            app.amount_requested = min(
+                (spend * rate).quantize(Decimal("0.01")), Decimal("5000000.00")
+            )
 
     # --- expectations -------------------------------------------------------------------------
 

@@ -84,14 +84,16 @@ def brute_force_findings(root: Path, as_of: dt.date) -> set[tuple[str, str, str]
             hi = dt.date.fromisoformat(row["valid_to"]) if row["valid_to"] else dt.date.max
             submitted = dt.date.fromisoformat(app["submitted_on"])
             if lo <= submitted <= hi or lo <= as_of <= hi:
-                kind = {"ineligible": "ineligible_applicant",
-                        "blacklist": "blacklisted_applicant"}[row["list"]]
+                kind = {"ineligible": "ineligible_applicant", "blacklist": "blacklisted_applicant"}[
+                    row["list"]
+                ]
                 subject = f"{row['category']}|{row['source']}|{row['valid_from']}"
                 keys.add((app["application_id"], kind, subject))
 
     def inv_key(inv):
         return normalize_invoice_part(inv["invoice_code"]), normalize_invoice_part(
-            inv["invoice_number"])
+            inv["invoice_number"]
+        )
 
     same_invoice: dict[tuple[str, str], list[str]] = defaultdict(list)
     for inv in invoices:
@@ -107,8 +109,11 @@ def brute_force_findings(root: Path, as_of: dt.date) -> set[tuple[str, str, str]
         if _tax(inv["buyer_tax_id"]) != _tax(app["uscc"]):
             keys.add((app["application_id"], "invoice_buyer_mismatch", f"{code}|{number}"))
         issued = dt.date.fromisoformat(inv["issued_on"])
-        if not (dt.date.fromisoformat(app["period_start"]) <= issued
-                <= dt.date.fromisoformat(app["period_end"])):
+        if not (
+            dt.date.fromisoformat(app["period_start"])
+            <= issued
+            <= dt.date.fromisoformat(app["period_end"])
+        ):
             keys.add((app["application_id"], "invoice_outside_period", f"{code}|{number}"))
 
     # Persons: same ID number; or, without ID numbers, same name and a shared contact.
@@ -151,19 +156,24 @@ def brute_force_findings(root: Path, as_of: dt.date) -> set[tuple[str, str, str]
     hubs = {c for c, firms in reach.items() if len(firms) > 10}
     graph = nx.Graph()
     graph.add_edges_from((e, c) for e, c in firm_contacts if c not in hubs)
-    graph.add_edges_from((h, c) for h, cs in contacts_of_person.items() for c in cs
-                         if c not in hubs)
+    graph.add_edges_from(
+        (h, c) for h, cs in contacts_of_person.items() for c in cs if c not in hubs
+    )
     graph.add_edges_from((human[r["person_key"]], "E:" + _tax(r["uscc"])) for r in roles)
-    graph.add_edges_from(("E:" + _tax(h["holder_uscc"]), "E:" + _tax(h["held_uscc"]))
-                         for h in holdings)
+    graph.add_edges_from(
+        ("E:" + _tax(h["holder_uscc"]), "E:" + _tax(h["held_uscc"])) for h in holdings
+    )
     sellers: dict[str, set[str]] = defaultdict(set)
     for inv in invoices:
         if inv["seller_tax_id"]:
             sellers[inv["application_id"]].add(_tax(inv["seller_tax_id"]))
     for app_id, tax_ids in sellers.items():
         start = "E:" + _tax(apps[app_id]["uscc"])
-        near = (nx.single_source_shortest_path_length(graph, start, cutoff=4)
-                if start in graph else {start: 0})
+        near = (
+            nx.single_source_shortest_path_length(graph, start, cutoff=4)
+            if start in graph
+            else {start: 0}
+        )
         for seller in tax_ids:
             if "E:" + seller in near:
                 keys.add((app_id, "related_party_supplier", seller))
@@ -186,8 +196,11 @@ def test_truth_agrees_with_a_brute_force_reading_of_the_rules(generated):
     root, _ = generated
     truth = _truth(root)
     assert truth["as_of"] == AS_OF.isoformat()
-    recorded = {(f["application_id"], f["kind"], f["subject"]) for f in truth["findings"]
-                if f["kind"] != "duplicate_photo"}
+    recorded = {
+        (f["application_id"], f["kind"], f["subject"])
+        for f in truth["findings"]
+        if f["kind"] != "duplicate_photo"
+    }
     expected = brute_force_findings(root, AS_OF)
     assert recorded - expected == set()
     assert expected - recorded == set()
@@ -207,19 +220,41 @@ def test_every_finding_kind_is_planted(generated):
         assert cases[f"photo_{transform}_across_enterprises"] > 0
         assert cases[f"photo_{transform}_same_enterprise"] > 0
     for case in (
-        "applicant_code_check", "applicant_code_charset", "applicant_code_length",
-        "applicant_code_mistyped", "seller_code_check", "seller_code_charset",
-        "registry_covers_submission", "registry_starts_on_submission",
-        "registry_ends_on_submission", "registry_listed_after_submission_open_ended",
-        "dup_invoice_across_verbatim", "dup_invoice_across_rebuyer", "dup_invoice_same_enterprise",
-        "dup_invoice_number_typed_with_separators", "dup_invoice_code_typed_with_separators",
-        "dup_invoice_leading_zeros", "dup_invoice_digital", "dup_invoice_three_applications",
-        "buyer_is_another_firm", "buyer_code_mistyped", "issued_day_before_period",
-        "issued_day_after_period", "rel0_self", "rel1_holds_seller", "rel2_shared_person",
-        "rel2_shared_firm_phone", "rel2_shared_firm_email", "rel2_person_merged_by_id_number",
-        "rel2_person_merged_by_name_and_phone", "rel2_phone_shared_by_exactly_10",
-        "rel3_person_then_holding", "rel4_shared_home_phone", "rel4_holding_chain",
-        "rel4_via_name_and_phone_merge", "rel4_via_id_number_merge",
+        "applicant_code_check",
+        "applicant_code_charset",
+        "applicant_code_length",
+        "applicant_code_mistyped",
+        "seller_code_check",
+        "seller_code_charset",
+        "registry_covers_submission",
+        "registry_starts_on_submission",
+        "registry_ends_on_submission",
+        "registry_listed_after_submission_open_ended",
+        "dup_invoice_across_verbatim",
+        "dup_invoice_across_rebuyer",
+        "dup_invoice_same_enterprise",
+        "dup_invoice_number_typed_with_separators",
+        "dup_invoice_code_typed_with_separators",
+        "dup_invoice_leading_zeros",
+        "dup_invoice_digital",
+        "dup_invoice_three_applications",
+        "buyer_is_another_firm",
+        "buyer_code_mistyped",
+        "issued_day_before_period",
+        "issued_day_after_period",
+        "rel0_self",
+        "rel1_holds_seller",
+        "rel2_shared_person",
+        "rel2_shared_firm_phone",
+        "rel2_shared_firm_email",
+        "rel2_person_merged_by_id_number",
+        "rel2_person_merged_by_name_and_phone",
+        "rel2_phone_shared_by_exactly_10",
+        "rel3_person_then_holding",
+        "rel4_shared_home_phone",
+        "rel4_holding_chain",
+        "rel4_via_name_and_phone_merge",
+        "rel4_via_id_number_merge",
     ):
         assert cases.get(case, 0) > 0, case
 
@@ -230,16 +265,28 @@ def test_every_decoy_kind_is_present_and_absent_from_the_truth(generated):
     keys = {(f["application_id"], f["kind"], f["subject"]) for f in truth["findings"]}
     decoy_cases = {d["case"] for d in truth["decoys"]}
     for case in (
-        "decoy_namesake_different_id", "decoy_namesake_no_id_no_shared_contact",
-        "decoy_agency_phone_11_enterprises", "decoy_hub_counted_through_persons",
-        "decoy_agency_is_the_seller", "decoy_hub_phone_on_persons", "decoy_park_mailbox",
-        "decoy_shared_park_address", "decoy_path_of_5_edges", "decoy_holding_chain_of_5",
-        "decoy_same_number_other_code", "decoy_leading_zeros_dropped",
-        "decoy_invoice_twice_in_one_application", "decoy_issued_on_period_start",
-        "decoy_issued_on_period_end", "decoy_registry_expired_day_before_submission",
-        "decoy_registry_future_window", "decoy_registry_seller_listed",
-        "decoy_seller_old_15_digit_tax_id", "decoy_seller_code_in_lower_case",
-        "decoy_buyer_code_lower_case", "decoy_photo_twice_in_one_application",
+        "decoy_namesake_different_id",
+        "decoy_namesake_no_id_no_shared_contact",
+        "decoy_agency_phone_11_enterprises",
+        "decoy_hub_counted_through_persons",
+        "decoy_agency_is_the_seller",
+        "decoy_hub_phone_on_persons",
+        "decoy_park_mailbox",
+        "decoy_shared_park_address",
+        "decoy_path_of_5_edges",
+        "decoy_holding_chain_of_5",
+        "decoy_same_number_other_code",
+        "decoy_leading_zeros_dropped",
+        "decoy_invoice_twice_in_one_application",
+        "decoy_issued_on_period_start",
+        "decoy_issued_on_period_end",
+        "decoy_registry_expired_day_before_submission",
+        "decoy_registry_future_window",
+        "decoy_registry_seller_listed",
+        "decoy_seller_old_15_digit_tax_id",
+        "decoy_seller_code_in_lower_case",
+        "decoy_buyer_code_lower_case",
+        "decoy_photo_twice_in_one_application",
         *(f"decoy_photo_{kind}" for kind in photogen.DECOYS),
     ):
         assert case in decoy_cases, case
@@ -266,19 +313,26 @@ def test_photo_truth_pairs_are_symmetric_and_across_applications(generated):
 def test_identifiers_are_valid_except_the_planted_broken_ones(generated):
     root, _ = generated
     truth = _truth(root)
-    broken = {f["subject"].split("=", 1)[1] for f in truth["findings"]
-              if f["kind"] == "invalid_uscc"}
+    broken = {
+        f["subject"].split("=", 1)[1] for f in truth["findings"] if f["kind"] == "invalid_uscc"
+    }
     for e in _rows(root, "enterprises.csv"):
         assert is_valid_uscc(e["uscc"]) or e["uscc"] in broken
         phone = normalize_phone(e["phone"])
-        assert phone == "" or (phone.startswith("0769") and len(phone) == 12) or (
-            phone.startswith("1") and len(phone) == 11)
+        assert (
+            phone == ""
+            or (phone.startswith("0769") and len(phone) == 12)
+            or (phone.startswith("1") and len(phone) == 11)
+        )
     for p in _rows(root, "persons.csv"):
         assert p["id_number"] == "" or is_valid_id_number(p["id_number"])
         phone = normalize_phone(p["phone"])
         assert phone == "" or len(phone) in (11, 12)
-    lenient = {d["subject"].split("|")[1] for d in truth["decoys"]
-               if d["case"] == "decoy_leading_zeros_dropped" and d["subject"].count("|") == 2}
+    lenient = {
+        d["subject"].split("|")[1]
+        for d in truth["decoys"]
+        if d["case"] == "decoy_leading_zeros_dropped" and d["subject"].count("|") == 2
+    }
     for inv in _rows(root, "invoices.csv"):
         number = normalize_invoice_part(inv["invoice_number"])
         if number in lenient:
@@ -294,7 +348,8 @@ def test_same_seed_gives_byte_identical_files(generated, tmp_path):
     def digests(folder: Path) -> dict[str, str]:
         return {
             str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()
+            for p in sorted(folder.rglob("*"))
+            if p.is_file()
         }
 
     assert digests(root) == digests(again)

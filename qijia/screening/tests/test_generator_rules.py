@@ -200,8 +200,12 @@ def test_ensure_bundle_reuses_a_matching_bundle_and_regenerates_a_stale_one(tmp_
     def fake_generate(out, scale, seed, progress=True, overwrite=False):
         calls.append((scale, seed))
         out.mkdir(parents=True, exist_ok=True)
-        doc = {"format": "qijia-truth", "scale": scale, "seed": seed,
-               "generator_version": generator.GENERATOR_VERSION}
+        doc = {
+            "format": "qijia-truth",
+            "scale": scale,
+            "seed": seed,
+            "generator_version": generator.GENERATOR_VERSION,
+        }
         (out / "truth.json").write_text(json.dumps(doc), encoding="utf-8")
         return {"seconds": {"total": 1.0}}
 
@@ -211,7 +215,8 @@ def test_ensure_bundle_reuses_a_matching_bundle_and_regenerates_a_stale_one(tmp_
     assert calls == [("small", 3)]
     assert (tmp_path / "small-seed3.generation.json").is_file()
     truth = first / "truth.json"
-    truth.write_text(truth.read_text(encoding="utf-8").replace('"seed": 3', '"seed": 4'),
-                     encoding="utf-8")
+    truth.write_text(
+        truth.read_text(encoding="utf-8").replace('"seed": 3', '"seed": 4'), encoding="utf-8"
+    )
     generator.ensure_bundle(tmp_path, "small", 3, progress=False)
     assert calls == [("small", 3), ("small", 3)]
