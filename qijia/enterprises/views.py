@@ -11,7 +11,6 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -28,11 +27,12 @@ from qijia.identity.roles import Role
 from . import selectors
 from .exports import enterprise_export_xlsx
 from .forms import EnterpriseFilterForm, ImportForm
-from .imports import import_file, read_upload
+from .imports import import_receive, read_upload
 from .imports.kinds import KINDS
 from .imports.report import template_xlsx
 from .models import ImportKind
 from .services import person_reveal_id_number
+from .tasks import process_import
 from .validation import INDICATOR_MEASURES
 
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -159,14 +159,12 @@ def import_page(request: HttpRequest) -> HttpResponse:
         uploaded = form.cleaned_data["file"]
         try:
             upload = read_upload(uploaded, name=uploaded.name, size=uploaded.size)
-            batch = import_file(actor=request.user, kind=form.cleaned_data["kind"], upload=upload)
+            batch = import_receive(actor=request.user, kind=form.cleaned_data["kind"], upload=upload)
         except DomainError as exc:
             form.add_error("file" if "file" in exc.fields else None, exc.message)
         else:
-            if batch.status == "imported":
-                messages.success(request, _("导入成功：共%(rows)s行，新增%(c)s，更新%(u)s，未变化%(n)s")
-                                 % {"rows": batch.row_count, "c": batch.created_count,
-                                    "u": batch.updated_count, "n": batch.unchanged_count})
+            # A worker checks and applies it when Celery has one; in-process (eager) otherwise.
+            process_import.delay(batch.pk)
             return redirect("enterprises:import_batch", pk=batch.pk)
     return render(
         request,
@@ -192,7 +190,8 @@ def _max_mb() -> int:
 @require_GET
 def import_batch(request: HttpRequest, pk: int) -> HttpResponse:
     batch = selectors.import_batch_get(actor=request.user, pk=pk)
-    return render(request, "enterprises/import_batch.html", {"batch": batch, "form": ImportForm(initial={"kind": batch.kind})})
+    template = "enterprises/_import_result.html" if request.htmx else "enterprises/import_batch.html"
+    return render(request, template, {"batch": batch})
 
 
 @login_required

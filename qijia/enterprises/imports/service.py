@@ -81,15 +81,21 @@ def _too_big(limit: int) -> str:
 
 
 def import_file(*, actor: Any, kind: str, upload: Upload) -> ImportBatch:
-    """Import one file of ``kind``; returns the batch (status imported, rejected or failed)."""
+    """Receive and process one file of ``kind`` synchronously (CLI, tests); returns the batch
+    with status imported, rejected or failed."""
+    batch = import_receive(actor=actor, kind=kind, upload=upload)
+    return import_process(batch_id=batch.pk)
+
+
+def import_receive(*, actor: Any, kind: str, upload: Upload) -> ImportBatch:
+    """Keep the file and record the batch (audited) before anything is parsed: an upload is never
+    lost, whatever its content turns out to be."""
     require(actor, "enterprises.import")
     if kind not in KINDS:
         raise ValidationFailed("未知的导入数据类型", code="import_kind", fields={"kind": "未知类型"})
     if not upload.data:
         raise ValidationFailed("文件为空", code="upload_empty", fields={"file": "文件为空"})
-    spec = KINDS[kind]
     sha256 = hashlib.sha256(upload.data).hexdigest()
-
     with transaction.atomic():
         batch = ImportBatch(
             kind=kind,
@@ -107,10 +113,30 @@ def import_file(*, actor: Any, kind: str, upload: Upload) -> ImportBatch:
             obj=batch,
             after={"kind": kind, "file": upload.name, "sha256": sha256, "size": len(upload.data)},
         )
+    return batch
 
+
+def import_process(*, batch_id: int) -> ImportBatch:
+    """Check a received batch and apply it in one transaction, or reject it whole with a report.
+    Runs in a worker when Celery has one (tasks.py), in-process otherwise. A batch that is no
+    longer in status "received" is left alone, so a repeated task does nothing."""
+    batch = ImportBatch.objects.select_related("uploaded_by").get(pk=batch_id)
+    actor = batch.uploaded_by
+    if batch.status != ImportStatus.RECEIVED:
+        return batch
+    # The uploader's rights are checked again: they may have changed since the upload.
+    require(actor, "enterprises.import")
+    spec = KINDS[batch.kind]
+    with batch.file.open("rb") as fh:
+        data = fh.read()
+    if hashlib.sha256(data).hexdigest() != batch.sha256:
+        return _fail(actor, batch, "保存的文件与上传时的校验值不一致，未导入", "sha256_mismatch")
     try:
         with transaction.atomic():
-            counts, entries = _check_and_apply(batch, spec, upload.data)
+            locked = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+            if locked.status != ImportStatus.RECEIVED:
+                return locked
+            counts, entries = _check_and_apply(batch, spec, data)
             batch.status = ImportStatus.IMPORTED
             batch.created_count, batch.updated_count, batch.unchanged_count = counts
             batch.finished_at = timezone.now()
@@ -120,7 +146,7 @@ def import_file(*, actor: Any, kind: str, upload: Upload) -> ImportBatch:
                     action="enterprises.import.apply",
                     obj=batch,
                     after={"rows": batch.row_count, "created": counts[0], "updated": counts[1],
-                           "unchanged": counts[2], "sha256": sha256},
+                           "unchanged": counts[2], "sha256": batch.sha256},
                 )
             )
             record_many(actor=actor, entries=entries)
@@ -128,17 +154,21 @@ def import_file(*, actor: Any, kind: str, upload: Upload) -> ImportBatch:
         _reject(actor, batch, rejected.errors)
     except DatabaseError as exc:
         logger.exception("import batch %s failed", batch.pk)
-        with transaction.atomic():
-            batch.status = ImportStatus.FAILED
-            batch.failure_message = f"数据库拒绝了本次导入，未写入任何数据：{type(exc).__name__}"
-            batch.finished_at = timezone.now()
-            batch.save()
-            audit_record(
-                actor=actor,
-                action="enterprises.import.fail",
-                obj=batch,
-                after={"error": type(exc).__name__},
-            )
+        batch.refresh_from_db()
+        return _fail(
+            actor, batch, f"数据库拒绝了本次导入，未写入任何数据：{type(exc).__name__}",
+            type(exc).__name__,
+        )
+    return batch
+
+
+def _fail(actor: Any, batch: ImportBatch, message: str, error: str) -> ImportBatch:
+    with transaction.atomic():
+        batch.status = ImportStatus.FAILED
+        batch.failure_message = message
+        batch.finished_at = timezone.now()
+        batch.save()
+        audit_record(actor=actor, action="enterprises.import.fail", obj=batch, after={"error": error})
     return batch
 
 
@@ -199,4 +229,4 @@ def _reject(actor: Any, batch: ImportBatch, errors: list[RowError]) -> None:
         )
 
 
-__all__ = ["ImportKind", "Upload", "import_file", "read_upload"]
+__all__ = ["ImportKind", "Upload", "import_file", "import_process", "import_receive", "read_upload"]

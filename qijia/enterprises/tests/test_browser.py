@@ -65,7 +65,7 @@ def test_import_with_a_bad_row_shows_the_error_and_offers_the_report(page, user_
     page.select_option("#id_kind", "enterprises")
     page.set_input_files("#id_file", str(path))
     page.click("button[type=submit].primary")
-    page.wait_for_selector("#import-result")
+    page.wait_for_selector("#import-result.error")
     assert "整个文件未导入" in page.locator("#import-result").inner_text()
     error_row = page.locator("table.import-errors tbody tr").first.inner_text()
     assert "3" in error_row and "A3" in error_row and "校验位" in error_row

@@ -44,15 +44,19 @@ def snapshot_registry():
 
 @pytest.mark.parametrize("builder", [csv_upload, xlsx_upload])
 def test_good_enterprise_file_is_imported_and_audited(officer, builder):
-    upload = builder([ENTERPRISE_HEADER, *enterprise_rows(3)])
+    upload_rows = enterprise_rows(3)
+    upload = builder([ENTERPRISE_HEADER, *upload_rows])
     batch = import_file(actor=officer, kind="enterprises", upload=upload)
     assert batch.status == "imported", batch.errors_preview
     assert (batch.row_count, batch.created_count, batch.updated_count) == (3, 3, 0)
     assert Enterprise.objects.filter(name__startswith="东莞市导入测试").count() == 3
     actions = list(AuditEvent.objects.values_list("action", flat=True))
-    assert actions.count("enterprises.enterprise.create") == 3
     assert "enterprises.import.apply" in actions
-    assert batch.file.read() == upload.data
+    created = AuditEvent.objects.get(action="enterprises.enterprise.import_create")
+    assert created.after["import_batch"] == batch.pk
+    assert sorted(r["uscc"] for r in created.after["records"]) == sorted(r[0] for r in upload_rows)
+    with batch.file.open("rb") as kept:
+        assert kept.read() == upload.data
 
 
 @pytest.mark.parametrize("builder", [csv_upload, xlsx_upload])
@@ -69,12 +73,13 @@ def test_file_with_one_bad_row_imports_nothing_and_reports_row_column_reason(off
     error = batch.errors_preview[0]
     assert error["line"] == 4 and error["cell"] == "A4" and error["column"] == "统一社会信用代码"
     assert "校验位" in error["message"]
-    report = load_workbook(io.BytesIO(batch.error_report.read()))
+    with batch.error_report.open("rb") as fh:
+        report = load_workbook(io.BytesIO(fh.read()))
     sheet = report["错误明细"]
     assert [c.value for c in sheet[2]][:3] == [4, "A4", "统一社会信用代码"]
     assert "校验位错误" in sheet.cell(row=2, column=5).value
     assert AuditEvent.objects.filter(action="enterprises.import.reject").count() == 1
-    assert not AuditEvent.objects.filter(action="enterprises.enterprise.create").exists()
+    assert not AuditEvent.objects.filter(action__startswith="enterprises.enterprise.").exists()
 
 
 def test_every_bad_cell_of_every_bad_row_is_reported(officer):
@@ -193,4 +198,45 @@ def test_only_officers_may_import(user_factory):
         with pytest.raises(PermissionDenied):
             import_file(actor=user_factory(role), kind="enterprises",
                         upload=csv_upload([ENTERPRISE_HEADER]))
+    assert not ImportBatch.objects.exists()
+
+
+def test_a_processed_batch_is_not_processed_again(officer):
+    from qijia.enterprises.imports import import_process
+
+    batch = import_file(actor=officer, kind="enterprises",
+                        upload=csv_upload([ENTERPRISE_HEADER, *enterprise_rows(2, start=9100)]))
+    events = AuditEvent.objects.count()
+    again = import_process(batch_id=batch.pk)
+    assert again.status == "imported" and AuditEvent.objects.count() == events
+
+
+def test_upload_page_processes_the_file_and_shows_the_result(officer, client):
+    client.force_login(officer)
+    upload = csv_upload([ENTERPRISE_HEADER, *enterprise_rows(2, start=9200)], name="企业.csv")
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    response = client.post(
+        "/enterprises/import/",
+        {"kind": "enterprises", "file": SimpleUploadedFile("企业.csv", upload.data, "text/csv")},
+        follow=True,
+    )
+    assert response.status_code == 200
+    assert "新增 2" in response.content.decode()
+    batch = ImportBatch.objects.get()
+    assert batch.status == "imported" and batch.original_name == "企业.csv"
+    assert batch.uploaded_by == officer
+
+
+def test_upload_page_refuses_an_oversized_file_with_a_field_error(officer, client, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.QIJIA_MAX_UPLOAD_BYTES = 1024
+    client.force_login(officer)
+    response = client.post(
+        "/enterprises/import/",
+        {"kind": "enterprises", "file": SimpleUploadedFile("big.csv", b"a," * 1000, "text/csv")},
+    )
+    assert response.status_code == 400
+    assert "文件超过大小上限" in response.content.decode()
     assert not ImportBatch.objects.exists()
