@@ -240,3 +240,21 @@ def test_upload_page_refuses_an_oversized_file_with_a_field_error(officer, clien
     assert response.status_code == 400
     assert "文件超过大小上限" in response.content.decode()
     assert not ImportBatch.objects.exists()
+
+
+def test_command_line_import_reports_errors_and_imports_good_files(officer, tmp_path):
+    from django.core.management import CommandError, call_command
+
+    good = tmp_path / "企业.csv"
+    good.write_bytes(csv_upload([ENTERPRISE_HEADER, *enterprise_rows(2, start=9300)]).data)
+    out = io.StringIO()
+    call_command("import_registry", "enterprises", str(good), user=officer.username, stdout=out)
+    assert "新增 2" in out.getvalue()
+    rows = enterprise_rows(1, start=9400)
+    rows[0][2] = "不存在镇"
+    bad = tmp_path / "坏.csv"
+    bad.write_bytes(csv_upload([ENTERPRISE_HEADER, *rows]).data)
+    err = io.StringIO()
+    with pytest.raises(CommandError, match="未导入"):
+        call_command("import_registry", "enterprises", str(bad), user=officer.username, stderr=err)
+    assert "第2行 C2 镇街" in err.getvalue()
