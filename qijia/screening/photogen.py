@@ -248,13 +248,16 @@ _SOURCE_BOX = (0.2, 0.2, 0.8, 0.8)
 
 
 @lru_cache(maxsize=4)
-def _scene(seed: int) -> Scene:
-    return Scene(seed)
+def _scene(seed: int, size: tuple[int, int]) -> Scene:
+    # The scene is just large enough for the source window at ``size`` (no wasted pixels).
+    span_x = _SOURCE_BOX[2] - _SOURCE_BOX[0]
+    span_y = _SOURCE_BOX[3] - _SOURCE_BOX[1]
+    return Scene(seed, width=int(round(size[0] / span_x)), height=int(round(size[1] / span_y)))
 
 
 def source_photo(seed: int, size: tuple[int, int] = (960, 720)) -> Image.Image:
     """A distinct photograph for ``seed`` (RGB). Distinct seeds give unrelated pictures."""
-    return _scene(seed).window(_SOURCE_BOX, size)
+    return _scene(seed, size).window(_SOURCE_BOX, size)
 
 
 def decoy_photo(seed: int, kind: str, variant: int = 0,
@@ -268,7 +271,7 @@ def decoy_photo(seed: int, kind: str, variant: int = 0,
     rng = np.random.default_rng([seed, 53, variant, DECOYS.index(kind)])
     x0, y0, x1, y1 = _SOURCE_BOX
     w, h = x1 - x0, y1 - y0
-    scene = _scene(seed)
+    scene = _scene(seed, size)
     if kind == "shifted":
         dx = rng.choice([-1, 1]) * rng.uniform(0.3, 0.33) * w
         dy = rng.choice([-1, 1]) * rng.uniform(0.0, 0.33) * h

@@ -42,7 +42,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import cv2
-import faiss
+import numba
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
@@ -289,59 +289,149 @@ class FingerprintCache:
 # Hamming index over 64-bit codes
 
 
-def _as_bytes(codes: np.ndarray) -> np.ndarray:
-    return np.ascontiguousarray(np.asarray(codes, dtype="<u8")).view(np.uint8).reshape(-1, 8)
+_CHUNKS = 4
+_CHUNK_BITS = 16
+
+
+def _flip_masks(flips: int) -> np.ndarray:
+    """Every 16-bit mask with at most ``flips`` bits set (the probes of one substring)."""
+    values = np.arange(1 << _CHUNK_BITS, dtype=np.uint32)
+    return values[np.bitwise_count(values) <= flips].astype(np.uint64)
+
+
+@numba.njit(cache=True, inline="always")
+def _popcount64(x: np.uint64) -> int:  # pragma: no cover - compiled
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + ((x >> np.uint64(2)) & np.uint64(0x3333333333333333))
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return int((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
+
+
+@numba.njit(cache=True)
+def _mih_search(queries, sorted_codes, sorted_ids, starts, masks, radius, flips,
+                min_id):  # pragma: no cover - compiled
+    """Multi-index search of every query; returns (query row, stored row, distance) arrays.
+
+    A code found through substring c is reported only if no earlier substring was within
+    ``flips`` bits of the query (that substring reported it already): no duplicates without a
+    hash set. ``min_id[q]`` skips stored rows below it (a self-join reports i < j once).
+    """
+    chunk_mask = np.uint64(0xFFFF)
+    cap = max(1024, 4 * len(queries))
+    out_q = np.empty(cap, dtype=np.int64)
+    out_id = np.empty(cap, dtype=np.int64)
+    out_d = np.empty(cap, dtype=np.int32)
+    n = 0
+    for qi in range(len(queries)):
+        q = queries[qi]
+        floor = min_id[qi]
+        for c in range(4):
+            qc = (q >> np.uint64(16 * c)) & chunk_mask
+            for m in masks:
+                bucket = np.int64(qc ^ m)
+                for k in range(starts[c, bucket], starts[c, bucket + 1]):
+                    row = sorted_ids[c, k]
+                    if row < floor:
+                        continue
+                    x = sorted_codes[c, k] ^ q
+                    d = _popcount64(x)
+                    if d > radius:
+                        continue
+                    duplicate = False
+                    for e in range(c):
+                        if _popcount64((x >> np.uint64(16 * e)) & chunk_mask) <= flips:
+                            duplicate = True
+                            break
+                    if duplicate:
+                        continue
+                    if n == cap:
+                        cap *= 2
+                        grown_q = np.empty(cap, dtype=np.int64)
+                        grown_id = np.empty(cap, dtype=np.int64)
+                        grown_d = np.empty(cap, dtype=np.int32)
+                        grown_q[:n] = out_q[:n]
+                        grown_id[:n] = out_id[:n]
+                        grown_d[:n] = out_d[:n]
+                        out_q, out_id, out_d = grown_q, grown_id, grown_d
+                    out_q[n] = qi
+                    out_id[n] = row
+                    out_d[n] = d
+                    n += 1
+    return out_q[:n].copy(), out_id[:n].copy(), out_d[:n].copy()
 
 
 class HashIndex:
-    """All 64-bit codes within a Hamming radius, through multi-index hashing.
+    """All 64-bit codes within a Hamming radius, by multi-index hashing (Norouzi et al.).
 
     Four tables keyed by 16-bit substrings; probing each with up to ``flips`` bits flipped finds
-    every code within ``4 * flips + 3`` bits (pigeonhole), at a cost that does not grow with a
-    scan of the whole index.
+    every code within ``4 * flips + 3`` bits (pigeonhole) while reading a few hundred small
+    buckets instead of the whole index. Codes are stored sorted per substring, so a bucket is
+    one contiguous run; the loop is compiled with numba and runs on all cores.
     """
 
     def __init__(self, radius: int = CANDIDATE_RADIUS):
         if radius < 0 or radius > 15:
             raise ValueError("radius must be within 0..15")
         self.radius = radius
-        self._index = faiss.IndexBinaryMultiHash(64, 4, 16)
-        self._index.nflip = max(0, (radius - 3 + 3) // 4)
+        self.flips = radius // 4  # smallest f with 4 * f + 3 >= radius
+        self._masks = _flip_masks(self.flips)
+        self._parts: list[np.ndarray] = []
+        self._codes = np.empty(0, dtype=np.uint64)
+        self._tables: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @property
     def ntotal(self) -> int:
-        return self._index.ntotal
+        return len(self._codes) + sum(len(p) for p in self._parts)
+
+    @property
+    def codes(self) -> np.ndarray:
+        self._build()
+        return self._codes
 
     def add(self, codes: np.ndarray) -> None:
         if len(codes):
-            self._index.add(_as_bytes(codes))
+            self._parts.append(np.asarray(codes, dtype=np.uint64).ravel())
+            self._tables = None
+
+    def _build(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._parts:
+            self._codes = np.concatenate([self._codes, *self._parts])
+            self._parts = []
+            self._tables = None
+        if self._tables is None:
+            n = len(self._codes)
+            sorted_codes = np.empty((_CHUNKS, n), dtype=np.uint64)
+            sorted_ids = np.empty((_CHUNKS, n), dtype=np.int64)
+            starts = np.empty((_CHUNKS, (1 << _CHUNK_BITS) + 1), dtype=np.int64)
+            for c in range(_CHUNKS):
+                key = ((self._codes >> np.uint64(_CHUNK_BITS * c)) & np.uint64(0xFFFF))
+                key = key.astype(np.uint16)
+                order = np.argsort(key, kind="stable")
+                sorted_codes[c] = self._codes[order]
+                sorted_ids[c] = order
+                starts[c, 0] = 0
+                starts[c, 1:] = np.cumsum(np.bincount(key, minlength=1 << _CHUNK_BITS))
+            self._tables = (sorted_codes, sorted_ids, starts)
+        return self._tables
+
+    def _run(self, queries: np.ndarray, min_id: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        sorted_codes, sorted_ids, starts = self._build()
+        queries = np.ascontiguousarray(queries, dtype=np.uint64)
+        return _mih_search(queries, sorted_codes, sorted_ids, starts, self._masks,
+                           self.radius, self.flips, min_id)
 
     def search(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(query row, index row, distance) for every indexed code within the radius."""
         if not len(codes) or not self.ntotal:
             empty = np.empty(0, dtype=np.int64)
             return empty, empty, empty.astype(np.int32)
-        lims, dist, ids = self._index.range_search(_as_bytes(codes), self.radius + 1)
-        rows = np.repeat(np.arange(len(codes), dtype=np.int64), np.diff(lims))
-        return rows, ids.astype(np.int64), dist.astype(np.int32)
+        return self._run(codes, np.zeros(len(codes), dtype=np.int64))
 
-    def self_join(self, batch: int = 65536) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def self_join(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every pair (i < j) of indexed codes within the radius."""
-        stored = faiss.vector_to_array(self._index.storage.xb).reshape(-1, 8)
-        out_i, out_j, out_d = [], [], []
-        for start in range(0, len(stored), batch):
-            chunk = stored[start : start + batch]
-            lims, dist, ids = self._index.range_search(chunk, self.radius + 1)
-            rows = np.repeat(np.arange(start, start + len(chunk)), np.diff(lims))
-            keep = ids > rows
-            out_i.append(rows[keep])
-            out_j.append(ids[keep])
-            out_d.append(dist[keep])
-        if not out_i:
-            empty = np.empty(0, dtype=np.int64)
-            return empty, empty, empty.astype(np.int32)
-        return (np.concatenate(out_i), np.concatenate(out_j).astype(np.int64),
-                np.concatenate(out_d).astype(np.int32))
+        codes = self.codes
+        return self._run(codes, np.arange(1, len(codes) + 1, dtype=np.int64))
 
 
 def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -1,0 +1,114 @@
+"""Near-duplicate photo rule: every spec transformation is the same photograph, decoys are not."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qijia.screening import photogen as g
+from qijia.screening import photos as P
+
+SIZE = (480, 360)
+
+
+@pytest.fixture(scope="module")
+def original() -> bytes:
+    return g.encode(g.source_photo(4242, SIZE), "JPEG", 92, exif=True)
+
+
+@pytest.fixture(scope="module")
+def original_print(original: bytes) -> P.PhotoPrint:
+    return P.fingerprint_bytes(original)
+
+
+def _copy(original: bytes, chain: list[str], seed: int) -> P.PhotoPrint:
+    rng = np.random.default_rng(seed)
+    data, _ext, _params = g.transformed_copy(g.decode(original), chain, rng)
+    return P.fingerprint_bytes(data)
+
+
+@pytest.mark.parametrize("kind", g.TRANSFORMS)
+def test_each_spec_transformation_is_the_same_photograph(original, original_print, kind):
+    for seed in range(2):
+        copy = _copy(original, [kind], seed)
+        assert P.compare(original_print, copy) is not None, (kind, seed)
+        assert P.compare(copy, original_print) is not None, (kind, seed)
+
+
+@pytest.mark.parametrize(
+    "chain",
+    [
+        ["resize", "reencode_jpeg", "contrast"],
+        ["crop", "mirror", "brightness"],
+        ["greyscale", "crop", "to_webp"],
+        ["mirror", "resize", "to_png"],
+    ],
+)
+def test_combinations_of_transformations_are_the_same_photograph(original, original_print,
+                                                                  chain):
+    assert P.compare(original_print, _copy(original, chain, 7)) is not None
+
+
+def test_harshest_allowed_copy_is_found():
+    """Quarter-size, JPEG quality 50, contrast -25%, 80%-area crop, mirrored."""
+    img = g.source_photo(99, SIZE)
+    w, h = img.size
+    cropped = img.crop((int(w * 0.106), 0, w, int(h * 0.9)))  # 0.894 x 0.9 = 80.5% of the area
+    from PIL import ImageEnhance, ImageOps
+
+    small = ImageOps.mirror(cropped).resize((cropped.width // 4, cropped.height // 4))
+    data = g.encode(ImageEnhance.Contrast(small).enhance(0.75), "JPEG", 50)
+    found = P.compare(P.fingerprint_bytes(g.encode(img)), P.fingerprint_bytes(data))
+    assert found is not None and found["mirrored"] is True
+
+
+@pytest.mark.parametrize("kind", g.DECOYS)
+def test_different_shot_of_the_same_scene_is_not_the_same_photograph(original_print, kind):
+    for variant in range(2):
+        decoy = P.fingerprint_bytes(g.encode(g.decoy_photo(4242, kind, variant, SIZE)))
+        assert P.compare(original_print, decoy) is None, (kind, variant)
+        assert P.compare(decoy, original_print) is None, (kind, variant)
+
+
+def test_crop_keeping_well_under_80_percent_is_not_the_same_photograph(original):
+    img = g.decode(original)
+    w, h = img.size
+    half = img.crop((0, 0, int(w * 0.75), int(h * 0.75)))  # 56% of the area
+    assert P.compare(P.fingerprint_bytes(original), P.fingerprint_bytes(g.encode(half))) is None
+
+
+def test_unrelated_photographs_are_not_paired():
+    prints = [P.fingerprint_bytes(g.encode(g.source_photo(500 + i, SIZE))) for i in range(6)]
+    assert P.find_duplicate_pairs(list(enumerate(prints))) == []
+
+
+def test_find_duplicate_pairs_returns_keys_and_evidence(original):
+    rng = np.random.default_rng(1)
+    copy, _ext, _ = g.transformed_copy(g.decode(original), ["crop", "mirror"], rng)
+    other = g.encode(g.source_photo(777, SIZE))
+    items = [
+        (("A", "a.jpg"), P.fingerprint_bytes(original)),
+        (("B", "x.png"), P.fingerprint_bytes(other)),
+        (("C", "c.jpg"), P.fingerprint_bytes(copy)),
+        (("D", "same.jpg"), P.fingerprint_bytes(original)),
+    ]
+    pairs = {(a, b): extra for a, b, extra in P.find_duplicate_pairs(items)}
+    assert set(pairs) == {
+        (("A", "a.jpg"), ("C", "c.jpg")),
+        (("A", "a.jpg"), ("D", "same.jpg")),
+        (("C", "c.jpg"), ("D", "same.jpg")),
+    }
+    assert pairs[(("A", "a.jpg"), ("D", "same.jpg"))]["method"] == "identical_content"
+    assert pairs[(("A", "a.jpg"), ("C", "c.jpg"))]["mirrored"] is True
+
+
+def test_photo_index_screens_new_photos_against_stored_ones(original):
+    index = P.PhotoIndex()
+    stored = [P.fingerprint_bytes(g.encode(g.source_photo(800 + i, SIZE))) for i in range(4)]
+    index.add([f"old-{i}" for i in range(4)], stored)
+    index.add(["orig"], [P.fingerprint_bytes(original)])
+    rng = np.random.default_rng(5)
+    copy, _ext, _ = g.transformed_copy(g.decode(original), ["resize", "brightness"], rng)
+    fresh = P.fingerprint_bytes(g.encode(g.source_photo(900, SIZE)))
+    hits = index.query([fresh, P.fingerprint_bytes(copy)])
+    assert [(pos, key) for pos, key, _extra in hits] == [(1, "orig")]

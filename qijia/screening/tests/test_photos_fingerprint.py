@@ -1,0 +1,165 @@
+"""Fingerprints, unreadable files, the content cache, the Hamming index and photogen."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from qijia.screening import photogen as g
+from qijia.screening import photos as P
+
+
+def _jpeg(size=(320, 240), seed=1) -> bytes:
+    return g.encode(g.source_photo(seed, size), "JPEG", 90)
+
+
+@pytest.mark.parametrize(
+    ("data", "words"),
+    [
+        (b"", "为空"),
+        (b"application_id,file\nA1,x.jpg\n", "不是可识别的图片"),
+        (b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\n", "不是可识别的图片"),
+    ],
+)
+def test_non_image_content_raises_photo_error_in_chinese(data, words):
+    with pytest.raises(P.PhotoError) as err:
+        P.fingerprint_bytes(data)
+    assert words in err.value.message
+    assert err.value.code == "photo_unreadable"
+
+
+def test_truncated_jpeg_raises_photo_error():
+    data = _jpeg()
+    with pytest.raises(P.PhotoError) as err:
+        P.fingerprint_bytes(data[: len(data) // 3])
+    assert "损坏" in err.value.message
+
+
+def test_unsupported_format_is_named_in_the_error():
+    out = io.BytesIO()
+    Image.new("RGB", (64, 64), (10, 20, 30)).save(out, format="GIF")
+    with pytest.raises(P.PhotoError) as err:
+        P.fingerprint_bytes(out.getvalue())
+    assert "GIF" in err.value.message
+
+
+def test_missing_file_names_the_path(tmp_path):
+    missing = tmp_path / "photos" / "nope.jpg"
+    with pytest.raises(P.PhotoError) as err:
+        P.fingerprint_file(missing)
+    assert "nope.jpg" in err.value.message
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "WEBP"])
+def test_supported_formats_fingerprint_with_thumbnail_and_window_codes(fmt):
+    fp = P.fingerprint_bytes(g.encode(g.source_photo(3, (400, 300)), fmt, 90))
+    assert (fp.width, fp.height) == (400, 300)
+    assert max(fp.thumb.shape) == P.THUMB_SIDE
+    assert fp.codes.shape == fp.mirror_codes.shape == (len(P.WINDOWS),)
+
+
+def test_large_jpeg_is_decoded_at_reduced_size(monkeypatch):
+    """The draft request reaches libjpeg: the decoded image is an eighth of 2400 x 1800."""
+    seen = {}
+    original_load = Image.Image.load
+
+    def spy(self):
+        result = original_load(self)
+        seen["size"] = self.size
+        return result
+
+    monkeypatch.setattr(Image.Image, "load", spy)
+    data = g.encode(Image.new("RGB", (2400, 1800), (120, 80, 40)), "JPEG", 90)
+    monkeypatch.setattr(Image.Image, "load", spy)
+    P.fingerprint_bytes(data)
+    assert seen["size"] == (300, 225)
+
+
+def test_print_round_trips_through_bytes():
+    fp = P.fingerprint_bytes(_jpeg())
+    back = P.PhotoPrint.from_bytes(fp.to_bytes())
+    assert back.sha256 == fp.sha256 and (back.width, back.height) == (fp.width, fp.height)
+    assert np.array_equal(back.codes, fp.codes)
+    assert np.array_equal(back.mirror_codes, fp.mirror_codes)
+    assert np.array_equal(back.thumb, fp.thumb)
+
+
+def test_cache_fingerprints_each_content_once(tmp_path, monkeypatch):
+    data = _jpeg()
+    (tmp_path / "a.jpg").write_bytes(data)
+    (tmp_path / "b.jpg").write_bytes(data)  # same content, another name
+    (tmp_path / "c.jpg").write_bytes(_jpeg(seed=2))
+    calls = []
+    real = P.fingerprint_bytes
+    monkeypatch.setattr(P, "fingerprint_bytes", lambda raw: calls.append(1) or real(raw))
+    cache = P.FingerprintCache(tmp_path / "cache" / "prints.sqlite")
+    first = [P.fingerprint_file(tmp_path / n, cache) for n in ("a.jpg", "b.jpg", "c.jpg")]
+    assert len(calls) == 2 and cache.hits == 1 and len(cache) == 2
+    cache.close()
+    again = P.FingerprintCache(tmp_path / "cache" / "prints.sqlite")  # a later run
+    second = [P.fingerprint_file(tmp_path / n, again) for n in ("a.jpg", "c.jpg")]
+    assert len(calls) == 2 and again.hits == 2
+    assert [fp.sha256 for fp in second] == [first[0].sha256, first[2].sha256]
+    assert np.array_equal(second[1].thumb, first[2].thumb)
+
+
+def test_photogen_is_deterministic_for_a_seed():
+    assert g.encode(g.source_photo(11, (200, 150))) == g.encode(g.source_photo(11, (200, 150)))
+    assert g.encode(g.source_photo(11, (200, 150))) != g.encode(g.source_photo(12, (200, 150)))
+    rng_a, rng_b = np.random.default_rng(3), np.random.default_rng(3)
+    img = g.source_photo(11, (200, 150))
+    assert g.transformed_copy(img, ["crop", "resize"], rng_a)[0] == g.transformed_copy(
+        img, ["crop", "resize"], rng_b
+    )[0]
+
+
+def _brute_force(stored: np.ndarray, queries: np.ndarray, radius: int) -> set[tuple[int, int]]:
+    dist = P.hamming(queries[:, None], stored[None, :])
+    rows, cols = np.nonzero(dist <= radius)
+    return set(zip(rows.tolist(), cols.tolist(), strict=True))
+
+
+codes_strategy = st.lists(st.integers(min_value=0, max_value=2**64 - 1), min_size=1, max_size=60)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    base=codes_strategy,
+    flips=st.lists(st.lists(st.integers(0, 63), max_size=14), min_size=1, max_size=60),
+    radius=st.sampled_from([3, 7, 11]),
+)
+def test_hash_index_finds_exactly_the_codes_within_the_radius(base, flips, radius):
+    stored = np.array(base, dtype=np.uint64)
+    queries = []
+    for i, bits in enumerate(flips):
+        code = int(base[i % len(base)])
+        for bit in bits:
+            code ^= 1 << bit
+        queries.append(code)
+    queries = np.array(queries, dtype=np.uint64)
+    index = P.HashIndex(radius=radius)
+    index.add(stored[: len(stored) // 2])
+    index.add(stored[len(stored) // 2 :])  # added in two parts, as an incremental index is
+    rows, ids, dist = index.search(queries)
+    assert set(zip(rows.tolist(), ids.tolist(), strict=True)) == _brute_force(
+        stored, queries, radius
+    )
+    assert len(rows) == len(set(zip(rows.tolist(), ids.tolist(), strict=True)))  # no repeats
+    assert np.array_equal(dist, P.hamming(queries[rows], stored[ids]))
+
+
+@settings(max_examples=25, deadline=None)
+@given(base=codes_strategy, radius=st.sampled_from([3, 7, 11]))
+def test_hash_index_self_join_reports_each_close_pair_once(base, radius):
+    stored = np.array(base + [c ^ 0b1011 for c in base[::3]], dtype=np.uint64)
+    index = P.HashIndex(radius=radius)
+    index.add(stored)
+    i, j, _d = index.self_join()
+    expected = {(a, b) for a, b in _brute_force(stored, stored, radius) if a < b}
+    assert set(zip(i.tolist(), j.tolist(), strict=True)) == expected
+    assert len(i) == len(expected)
