@@ -170,3 +170,11 @@ def test_later_steps_see_the_registry_and_ids_keep_working_after_the_seed():
     # The id sequence moved past the explicit ids: an ORM insert still works.
     clone = Enterprise.objects.create(uscc=make_uscc(999_999), name="新企业", town=parent.town)
     assert clone.pk > max(Enterprise.objects.exclude(pk=clone.pk).values_list("pk", flat=True))
+
+
+def test_step_option_runs_only_the_named_steps_and_refuses_unknown_ones():
+    with pytest.raises(CommandError, match="未知的步骤：nope"):
+        _seed("--step", "nope")
+    _seed("--step", "demo.org_units")
+    assert OrgUnit.objects.filter(code="partner-tax").exists()
+    assert Enterprise.objects.count() == 0

@@ -44,6 +44,10 @@ class Command(BaseCommand):
             help="按比例缩放该规模（企业数；自然人、持股随之缩放），用于快速试跑",
         )  # fmt: skip
         parser.add_argument(
+            "--step", action="append", dest="steps", default=None, metavar="NAME",
+            help="只运行这些步骤（可重复；默认全部已注册步骤）",
+        )  # fmt: skip
+        parser.add_argument(
             "--report-json",
             default=None,
             help="把用时、峰值内存和行数写入此 JSON 文件（基准测试用）",
@@ -71,14 +75,23 @@ class Command(BaseCommand):
             if options["enterprises"] < 1:
                 raise CommandError("--enterprises 必须是正整数")
             ctx.shared["plan"] = generator.scaled_plan(ctx.scale, options["enterprises"])
-        names = ", ".join(step.name for step in registered_steps())
+        steps = registered_steps()
+        if options["steps"]:
+            known = {step.name for step in steps}
+            unknown = [name for name in options["steps"] if name not in known]
+            if unknown:
+                raise CommandError(
+                    f"未知的步骤：{', '.join(unknown)}；已注册：{', '.join(sorted(known))}"
+                )
+            steps = [step for step in steps if step.name in options["steps"]]
+        names = ", ".join(step.name for step in steps)
         self.stdout.write(
             f"生成演示城市：规模 {ctx.scale}，种子 {ctx.seed}，指标截至 {ctx.end_month:%Y-%m}；"
             f"步骤：{names}"
         )
         started = time.perf_counter()
         try:
-            results = run_steps(ctx)
+            results = run_steps(ctx, steps=steps)
         except SeedStepError as exc:
             cause = exc.__cause__
             message = cause.message if isinstance(cause, DomainError) else str(cause)
