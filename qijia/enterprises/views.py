@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -26,12 +27,12 @@ from qijia.identity.roles import Role
 
 from . import selectors
 from .exports import enterprise_export_xlsx
-from .forms import EnterpriseFilterForm, ImportForm
+from .forms import EnterpriseFilterForm, EnterpriseForm, ImportForm
 from .imports import import_receive, read_upload
 from .imports.kinds import KINDS
 from .imports.report import template_xlsx
 from .models import ImportKind
-from .services import person_reveal_id_number
+from .services import enterprise_create, enterprise_update, person_reveal_id_number
 from .tasks import process_import
 from .validation import INDICATOR_MEASURES
 
@@ -80,6 +81,7 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
         "page": page,
         "query": urlencode(query),
         "can_export": allowed(request.user, "enterprises.export"),
+        "can_change": allowed(request.user, "enterprises.change_enterprise"),
         "filters": filters,
     }
     template = "enterprises/_results.html" if request.htmx else "enterprises/list.html"
@@ -115,6 +117,47 @@ def _detail_context(request: HttpRequest, uscc: str) -> dict[str, Any]:
 @require_GET
 def enterprise_detail(request: HttpRequest, uscc: str) -> HttpResponse:
     return render(request, "enterprises/detail.html", _detail_context(request, uscc))
+
+
+def _save_enterprise(request: HttpRequest, enterprise: Any = None) -> HttpResponse:
+    require(request.user, "enterprises.change_enterprise")
+    editing = enterprise is not None
+    initial = EnterpriseForm.initial_for(enterprise) if editing else {"status": "active"}
+    form = EnterpriseForm(request.POST or None, initial=initial, editing=editing)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            if editing:
+                data.pop("uscc")
+                saved = enterprise_update(actor=request.user, enterprise=enterprise, data=data)
+            else:
+                saved = enterprise_create(actor=request.user, data=data)
+        except DomainError as exc:
+            for field_name, message in exc.fields.items():
+                form.add_error(field_name if field_name in form.fields else None, message)
+            if not exc.fields:
+                form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("企业信息已保存"))
+            return redirect("enterprises:detail", uscc=saved.uscc)
+    return render(
+        request,
+        "enterprises/edit.html",
+        {"form": form, "enterprise": enterprise},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@domain_errors
+def enterprise_new(request: HttpRequest) -> HttpResponse:
+    return _save_enterprise(request)
+
+
+@login_required
+@domain_errors
+def enterprise_edit(request: HttpRequest, uscc: str) -> HttpResponse:
+    return _save_enterprise(request, selectors.enterprise_get(actor=request.user, uscc=uscc))
 
 
 @login_required

@@ -121,3 +121,35 @@ def test_export_is_for_bureau_staff_and_inspectors_only(user_factory, towns, two
 def test_import_page_is_for_officers_only(user_factory, towns, two_enterprises, role, allowed):
     client = client_for(make(user_factory, role, towns, two_enterprises))
     assert client.get("/enterprises/import/").status_code == (200 if allowed else 403)
+
+
+def test_officer_registers_and_edits_an_enterprise_through_the_pages(user_factory, towns):
+    from qijia.audit.models import AuditEvent
+    from qijia.core.testing import make_uscc
+    from qijia.enterprises.models import Enterprise
+
+    client = client_for(user_factory("officer"))
+    code = make_uscc(515151)
+    bad = client.post("/enterprises/new/", {"uscc": code[:17] + ("1" if code[17] != "1" else "2"),
+                                             "name": "东莞市页面登记有限公司", "town": towns[0].name,
+                                             "status": "active"})
+    assert bad.status_code == 400 and "校验位错误" in bad.content.decode()
+    created = client.post("/enterprises/new/", {"uscc": code, "name": "东莞市页面登记有限公司",
+                                                "town": towns[0].name, "industry": "C39",
+                                                "size_class": "small", "status": "active"})
+    assert created.status_code == 302 and created["Location"].endswith(f"/enterprises/{code}/")
+    edited = client.post(f"/enterprises/{code}/edit/", {"name": "东莞市页面改名有限公司", "town": towns[1].name,
+                                                        "status": "suspended", "uscc": "ignored"})
+    assert edited.status_code == 302
+    enterprise = Enterprise.objects.get(uscc=code)
+    assert (enterprise.name, enterprise.town_id, enterprise.status) == ("东莞市页面改名有限公司", towns[1].pk, "suspended")
+    update = AuditEvent.objects.get(action="enterprises.enterprise.update")
+    assert update.before["name"] == "东莞市页面登记有限公司" and update.after["status"] == "suspended"
+
+
+@pytest.mark.parametrize("role", ["town", "inspector", "enterprise", "partner", "expert"])
+def test_only_officers_reach_the_edit_pages(user_factory, towns, two_enterprises, role):
+    client = client_for(make(user_factory, role, towns, two_enterprises))
+    a = two_enterprises[0]
+    assert client.get("/enterprises/new/").status_code == 403
+    assert client.get(f"/enterprises/{a.uscc}/edit/").status_code in (403, 404)
