@@ -9,7 +9,7 @@ import rules
 
 from qijia.core.errors import PermissionDenied
 from qijia.identity.permissions import is_city_staff, is_enterprise_user
-from qijia.identity.roles import Role
+from qijia.identity.roles import OrgKind, Role
 
 
 def _role(*roles: str) -> rules.Predicate:
@@ -42,7 +42,14 @@ def is_owning_section(user: Any, application: Any) -> bool:
 
 rules.add_perm("applications.act_as_applicant", is_enterprise_user & is_applicant)
 rules.add_perm("applications.handle", is_section_staff & is_owning_section)
-rules.add_perm("applications.decide", is_section_head & is_owning_section)
+@rules.predicate
+def is_bureau_leader(user: Any) -> bool:
+    """A bureau leader (分管领导, in the leadership unit) decides for every section."""
+    unit = user.org_unit if user.org_unit_id else None
+    return unit is not None and unit.kind == OrgKind.LEADERSHIP
+
+
+rules.add_perm("applications.decide", is_section_head & (is_owning_section | is_bureau_leader))
 rules.add_perm("applications.view", is_city_staff | (is_enterprise_user & is_applicant))
 rules.add_perm("applications.apply", is_enterprise_user)
 rules.add_perm("applications.work_queue", is_section_staff)

@@ -11,7 +11,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from qijia.core.errors import NotFound
-from qijia.identity.roles import Role
+from qijia.identity.roles import OrgKind, Role
 
 from .models import Application, Disposition, EvidenceFile, Status
 from .permissions import require
@@ -31,14 +31,22 @@ WAITING_FOR: dict[str, tuple[str, int]] = {
 }
 
 
+def _sees_all(actor: Any) -> bool:
+    """Inspectors, admins and bureau leaders (approvers in the leadership unit) see every section."""
+    if actor.role in (Role.INSPECTOR, Role.ADMIN):
+        return True
+    unit = actor.org_unit if actor.org_unit_id else None
+    return actor.role == Role.APPROVER and unit is not None and unit.kind == OrgKind.LEADERSHIP
+
+
 def application_list(*, actor: Any, status: str = "", q: str = "") -> QuerySet[Application]:
     qs = Application.objects.select_related("programme", "call", "enterprise")
     if actor.role == Role.ENTERPRISE:
         qs = qs.filter(enterprise_id=actor.enterprise_id)
+    elif _sees_all(actor):
+        qs = qs.exclude(status=Status.DRAFT)
     elif actor.role in (Role.OFFICER, Role.APPROVER):
         qs = qs.filter(programme__section_id=actor.org_unit_id).exclude(status=Status.DRAFT)
-    elif actor.role in (Role.INSPECTOR, Role.ADMIN):
-        qs = qs.exclude(status=Status.DRAFT)
     else:
         return qs.none()
     if status:
@@ -68,9 +76,11 @@ def _visible(actor: Any, app: Application) -> bool:
         return app.enterprise_id == actor.enterprise_id
     if app.status == Status.DRAFT:
         return False
+    if _sees_all(actor):
+        return True
     if actor.role in (Role.OFFICER, Role.APPROVER):
         return app.programme.section_id == actor.org_unit_id
-    return actor.role in (Role.INSPECTOR, Role.ADMIN)
+    return False
 
 
 def evidence_get(*, actor: Any, evidence_id: int) -> EvidenceFile:

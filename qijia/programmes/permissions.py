@@ -8,7 +8,7 @@ import rules
 
 from qijia.core.errors import PermissionDenied
 from qijia.identity.permissions import is_admin, is_city_staff, is_officer
-from qijia.identity.roles import Role
+from qijia.identity.roles import OrgKind, Role
 
 
 @rules.predicate
@@ -27,7 +27,15 @@ def is_owning_section(user: Any, target: Any) -> bool:
 
 rules.add_perm("programmes.manage", is_admin | (is_officer & is_owning_section))
 rules.add_perm("programmes.view_drafts", is_city_staff)
-rules.add_perm("programmes.decide_budget", is_admin | (is_approver & is_owning_section))
+@rules.predicate
+def is_bureau_leader(user: Any) -> bool:
+    unit = user.org_unit if user.org_unit_id else None
+    return unit is not None and unit.kind == OrgKind.LEADERSHIP
+
+
+rules.add_perm(
+    "programmes.decide_budget", is_admin | (is_approver & (is_owning_section | is_bureau_leader))
+)
 rules.add_perm("programmes.view_funds", is_city_staff)
 
 REASONS = {
