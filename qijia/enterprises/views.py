@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_POST
 
 from qijia.core.errors import DomainError, NotFound
@@ -193,9 +194,36 @@ def enterprise_export(request: HttpRequest) -> HttpResponse:
     return FileResponse(output, as_attachment=True, filename="企业名录.xlsx", content_type=XLSX_TYPE)
 
 
+#: Room for the multipart envelope around the file when comparing the declared request size.
+MULTIPART_SLACK = 64 * 1024
+
+
 @login_required
-@domain_errors
+@csrf_exempt  # CSRF is checked by the inner view, after the size check (see below)
 def import_page(request: HttpRequest) -> HttpResponse:
+    """The upload page. A request whose declared size is over the bound is refused before its
+    body is read (CsrfViewMiddleware would otherwise parse, and spool to disk, the whole upload
+    just to find the token); everything else goes through the CSRF-protected view."""
+    from django.conf import settings
+
+    if request.method == "POST":
+        try:
+            declared = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            declared = 0
+        if declared > settings.QIJIA_MAX_UPLOAD_BYTES + MULTIPART_SLACK:
+            try:
+                require(request.user, "enterprises.import")
+            except DomainError as exc:
+                return render_domain_error(request, exc)
+            error = _("文件超过大小上限（%(mb)s MB），请拆分后分批导入") % {"mb": _max_mb()}
+            return _render_import(request, ImportForm(), status=413, error=error)
+    return _import_page(request)
+
+
+@csrf_protect
+@domain_errors
+def _import_page(request: HttpRequest) -> HttpResponse:
     require(request.user, "enterprises.import")
     form = ImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -209,16 +237,23 @@ def import_page(request: HttpRequest) -> HttpResponse:
             # A worker checks and applies it when Celery has one; in-process (eager) otherwise.
             process_import.delay(batch.pk)
             return redirect("enterprises:import_batch", pk=batch.pk)
+    return _render_import(request, form, status=400 if form.errors else 200)
+
+
+def _render_import(
+    request: HttpRequest, form: ImportForm, *, status: int, error: str = ""
+) -> HttpResponse:
     return render(
         request,
         "enterprises/import.html",
         {
             "form": form,
+            "error": error,
             "batches": selectors.import_batch_list(actor=request.user),
             "kinds": ImportKind.choices,
             "max_mb": _max_mb(),
         },
-        status=400 if form.errors else 200,
+        status=status,
     )
 
 

@@ -258,3 +258,33 @@ def test_command_line_import_reports_errors_and_imports_good_files(officer, tmp_
     with pytest.raises(CommandError, match="未导入"):
         call_command("import_registry", "enterprises", str(bad), user=officer.username, stderr=err)
     assert "第2行 C2 镇街" in err.getvalue()
+
+
+def test_upload_declared_over_the_bound_is_refused_before_reading_it(officer, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    settings.QIJIA_MAX_UPLOAD_BYTES = 1024
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(officer)
+    response = client.post(
+        "/enterprises/import/",
+        {"kind": "enterprises", "file": SimpleUploadedFile("big.csv", b"a," * 100_000, "text/csv")},
+    )
+    assert response.status_code == 413
+    assert "文件超过大小上限" in response.content.decode()
+    assert not ImportBatch.objects.exists()
+
+
+def test_small_upload_without_csrf_token_is_still_refused(officer):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(officer)
+    response = client.post(
+        "/enterprises/import/",
+        {"kind": "enterprises", "file": SimpleUploadedFile("a.csv", b"x", "text/csv")},
+    )
+    assert response.status_code == 403
+    assert not ImportBatch.objects.exists()
