@@ -59,4 +59,5 @@ def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 
 api.add_router("/enterprises", "qijia.enterprises.api.router")
+api.add_router("/applications", "qijia.applications.api.router")
 api.add_router("/registry", "qijia.registry.api.router")

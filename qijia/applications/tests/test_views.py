@@ -106,3 +106,30 @@ def test_funds_xlsx_export(client, world):
     rows = list(wb.worksheets[0].iter_rows(values_only=True))
     assert rows[0][0] == "名称"
     assert any(world.programme.code in str(row[0]) and row[3] == 200000 for row in rows[1:])
+
+
+def test_api_payment_with_the_same_idempotency_key_pays_once(client, world):
+    app = advance(world, to="payable")
+    client.force_login(world.officer)
+    url = f"/api/v1/applications/{app.pk}/pay"
+    first = client.post(url, {"bank_reference": "GK1"}, content_type="application/json",
+                        headers={"Idempotency-Key": "api-key-1"})
+    again = client.post(url, {"bank_reference": "GK1"}, content_type="application/json",
+                        headers={"Idempotency-Key": "api-key-1"})
+    assert first.status_code == 200 and again.status_code == 200
+    assert first.json()["id"] == again.json()["id"]
+    other = client.post(url, {}, content_type="application/json",
+                        headers={"Idempotency-Key": "api-key-2"})
+    assert other.status_code == 409 and other.json()["code"] == "invalid_transition"
+    missing = client.post(url, {}, content_type="application/json")
+    assert missing.status_code == 422
+
+
+def test_api_hides_other_enterprises_applications(client, world):
+    app = advance(world, to="submitted")
+    client.force_login(make_user("enterprise"))
+    r = client.get(f"/api/v1/applications/{app.pk}")
+    assert r.status_code == 404 and r.json()["code"] == "not_found"
+    client.force_login(world.applicant)
+    body = client.get(f"/api/v1/applications/{app.pk}").json()
+    assert [e["action"] for e in body["timeline"]][:2] == ["create", "evidence_added"]
