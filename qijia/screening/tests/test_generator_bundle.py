@@ -353,3 +353,16 @@ def test_same_seed_gives_byte_identical_files(generated, tmp_path):
         }
 
     assert digests(root) == digests(again)
+
+
+def test_identical_photo_content_appears_only_as_a_twin_within_one_application(generated):
+    root, _ = generated
+    by_content: dict[str, set[str]] = defaultdict(set)
+    for p in _rows(root, "photos.csv"):
+        digest = hashlib.sha256((root / p["file"]).read_bytes()).hexdigest()
+        by_content[digest].add(p["application_id"])
+    repeated = [apps for apps in by_content.values() if len(apps) > 1]
+    assert repeated == []
+    truth = _truth(root)
+    twins = [d for d in truth["decoys"] if d["case"] == "decoy_photo_twice_in_one_application"]
+    assert twins
