@@ -179,7 +179,13 @@ def registry_check_bulk(*, codes: Iterable[str], on: dt.date, actor: Any = None)
     unique = list(dict.fromkeys(validate_codes(codes)))
     listed: dict[str, list[Entry]] = {}
     if unique:
-        for entry in _check_queryset().filter(_in_force_on(on), uscc__in=unique):
+        rows = _check_queryset().filter(_in_force_on(on))
+        if connection.vendor == "postgresql":
+            # One array parameter instead of 10,000 placeholders: far less SQL to build and parse.
+            rows = rows.extra(where=['"registry_entry"."uscc" = ANY(%s)'], params=[unique])
+        else:
+            rows = rows.filter(uscc__in=unique)
+        for entry in rows:
             listed.setdefault(entry.uscc, []).append(entry)
         _log_checks(actor=actor, on=on, codes=unique, listed=listed, bulk=True)
     return BulkResult(on=on, checked=len(unique), listed=listed)
