@@ -8,7 +8,22 @@ class RegistryConfig(AppConfig):
     def ready(self) -> None:
         from django.apps import apps
 
-        from . import permissions  # noqa: F401  (registers the rules)
+        from qijia.core.home import register_panel
+
+        from . import panels, permissions  # noqa: F401  (permissions registers the rules)
+
+        register_panel(
+            roles={"partner", "officer", "approver", "inspector"},
+            template="registry/panels/department.html",
+            context=panels.department_panel,
+            order=40,
+        )
+        register_panel(
+            roles={"enterprise"},
+            template="registry/panels/enterprise.html",
+            context=panels.enterprise_panel,
+            order=40,
+        )
 
         if apps.is_installed("qijia.demo"):
             from qijia.demo.steps import register_step

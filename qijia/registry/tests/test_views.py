@@ -165,3 +165,15 @@ def test_navigation_shows_registry_entries_by_role(partner_a, user_factory):
         client_for(user_factory("enterprise")).get("/registry/own/").context["nav_items"]
     )
     assert "名单状态" in {str(i["label"]) for i in enterprise_nav}
+
+
+def test_home_panels_show_pending_objections_and_own_status(
+    partner_a, make_entry, user_factory, pdf
+):
+    enterprise = EnterpriseFactory()
+    entry = make_entry(uscc=enterprise.uscc)
+    owner = user_factory("enterprise", enterprise=enterprise)
+    services.objection_lodge(actor=owner, entry_id=entry.pk, reason="不服", evidence=[pdf()])
+    home = client_for(partner_a).get("/").content.decode()
+    assert "待答复申诉" in home
+    assert "期间不能获得财政资助" in client_for(owner).get("/").content.decode()
