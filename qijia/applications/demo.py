@@ -26,8 +26,8 @@ from qijia.identity.roles import Role
 from . import services as s
 from .checks import registry_listings
 from .models import Application, Status
+from .samples import pdf_bytes, photo_bytes
 from .screening import screen_application_now
-from .testing import pdf_bytes, photo_bytes
 
 MATERIALS = [
     {"code": "site_photo", "label": "项目现场照片", "kind": "photo", "required": True},

@@ -4,16 +4,16 @@ call and budget) and files that pass the content checks. Imported by tests and t
 from __future__ import annotations
 
 import datetime as dt
-import io
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
-from PIL import Image, ImageDraw
 
 from qijia.core.testing import EnterpriseFactory, OrgUnitFactory, make_uscc, make_user
+
+from .samples import pdf_bytes, photo_bytes
 
 MATERIALS = [
     {"code": "site_photo", "label": "项目现场照片", "kind": "photo", "required": True},
@@ -22,34 +22,8 @@ MATERIALS = [
 ]
 
 
-def photo_bytes(seed: int = 1, *, size: tuple[int, int] = (320, 240), fmt: str = "JPEG") -> bytes:
-    """A distinctive picture per seed (different seeds are far apart for perceptual hashes)."""
-    import random
-
-    rnd = random.Random(seed)
-    img = Image.new("RGB", size, (rnd.randrange(256), rnd.randrange(256), rnd.randrange(256)))
-    draw = ImageDraw.Draw(img)
-    for _ in range(30):
-        x, y = rnd.randrange(size[0]), rnd.randrange(size[1])
-        draw.rectangle([x, y, x + rnd.randrange(20, 120), y + rnd.randrange(20, 90)],
-                       fill=(rnd.randrange(256), rnd.randrange(256), rnd.randrange(256)))
-    out = io.BytesIO()
-    img.save(out, fmt, quality=90)
-    return out.getvalue()
-
-
 def photo_upload(seed: int = 1, name: str = "site.jpg") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, photo_bytes(seed), content_type="image/jpeg")
-
-
-def pdf_bytes(text: str = "contract") -> bytes:
-    from reportlab.pdfgen import canvas
-
-    out = io.BytesIO()
-    c = canvas.Canvas(out)
-    c.drawString(72, 720, text)
-    c.save()
-    return out.getvalue()
 
 
 @dataclass

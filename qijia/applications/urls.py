@@ -18,4 +18,6 @@ urlpatterns = [
          name="objection_answer"),
     path("<int:application_id>/findings/<int:finding_id>/dispose/", views.dispose, name="dispose"),
     path("files/<int:evidence_id>/", views.evidence_file, name="file"),
+    path("rechecks/", views.rechecks, name="rechecks"),
+    path("<int:application_id>/clawback/", views.clawback_receipt, name="clawback_receipt"),
 ]

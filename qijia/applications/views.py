@@ -301,3 +301,51 @@ def evidence_file(request: HttpRequest, evidence_id: int) -> HttpResponse:
     response["Content-Disposition"] = "inline"
     response["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+@login_required
+def rechecks(request: HttpRequest) -> HttpResponse:
+    """Sampling re-checks (回头看/抽查): fix a seed, then draw; every draw can be replayed."""
+    from qijia.programmes.models import Programme
+
+    from .models import RecheckDraw
+
+    if not allowed(request.user, "applications.run_recheck"):
+        return _error_page(request, ValidationFailed("只有科室工作人员可以组织抽查",
+                                                     code="permission_denied", status=403))
+    if request.method == "POST":
+        try:
+            if request.POST.get("draw_id"):
+                draw = s.recheck_draw_run(actor=request.user, draw_id=int(request.POST["draw_id"]))
+                messages.success(request, f"已抽取：{', '.join(draw.selected)}")
+            else:
+                draw = s.recheck_draw_create(actor=request.user,
+                                             programme_id=int(request.POST.get("programme_id", 0)),
+                                             share_pct=request.POST.get("share_pct") or None)
+                messages.success(request, f"已登记随机种子 {draw.seed}，请确认后执行抽取")
+        except (DomainError, ValueError) as exc:
+            if isinstance(exc, DomainError):
+                _show(request, exc)
+            else:
+                messages.error(request, "请求参数有误")
+        return redirect("applications:rechecks")
+    programmes = Programme.objects.filter(section_id=request.user.org_unit_id).order_by("code")
+    draws = (RecheckDraw.objects.filter(programme__section_id=request.user.org_unit_id)
+             .select_related("programme", "created_by").order_by("-created_at")[:50])
+    return render(request, "applications/rechecks.html", {"programmes": programmes,
+                                                          "draws": draws})
+
+
+@login_required
+@require_POST
+def clawback_receipt(request: HttpRequest, application_id: int) -> HttpResponse:
+    def run() -> None:
+        app = application_get(actor=request.user, application_id=application_id)
+        received = _date(request.POST.get("received_on", ""), "received_on")
+        if received is None:
+            raise ValidationFailed("请填写到账日期", fields={"received_on": "必填"})
+        s.clawback_record_receipt(actor=request.user, clawback_id=app.clawback.pk,
+                                  amount=request.POST.get("amount", ""), received_on=received,
+                                  reference=request.POST.get("reference", ""))
+
+    return _run(request, application_id, run, "追缴到账已登记")

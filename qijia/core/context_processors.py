@@ -18,6 +18,7 @@ NAV = [
     ("programmes:calculator", _("政策计算器"), None),
     ("applications:list", _("资助申请"), None),
     ("applications:queue", _("待办"), "applications.work_queue"),
+    ("applications:rechecks", _("抽查复核"), "applications.run_recheck"),
     ("programmes:funds", _("资金执行"), "programmes.view_funds"),
     ("audit:list", _("审计记录"), "audit.view"),
     ("registry:list", _("不予资助名单"), "registry.search"),

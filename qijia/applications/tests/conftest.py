@@ -5,6 +5,9 @@ from qijia.applications.testing import make_world
 
 @pytest.fixture
 def world(db):
+    from qijia.registry.categories import ensure_categories
+
+    ensure_categories()  # transactional tests elsewhere flush the migration-seeded categories
     return make_world()
 
 

@@ -133,3 +133,29 @@ def test_api_hides_other_enterprises_applications(client, world):
     client.force_login(world.applicant)
     body = client.get(f"/api/v1/applications/{app.pk}").json()
     assert [e["action"] for e in body["timeline"]][:2] == ["create", "evidence_added"]
+
+
+def test_recheck_page_records_seed_then_draws(client, world):
+    advance(world, to="paid")
+    client.force_login(world.officer)
+    client.post(reverse("applications:rechecks"), {"programme_id": world.programme.pk,
+                                                   "share_pct": "100"})
+    from qijia.applications.models import RecheckDraw
+
+    draw = RecheckDraw.objects.get()
+    assert draw.selected is None
+    assert str(draw.seed) in client.get(reverse("applications:rechecks")).content.decode()
+    client.post(reverse("applications:rechecks"), {"draw_id": draw.pk})
+    draw.refresh_from_db()
+    assert len(draw.selected) == 1
+    client.force_login(world.applicant)
+    assert client.get(reverse("applications:rechecks")).status_code == 403
+
+
+def test_home_panels_for_enterprise_and_staff(client, world):
+    app = advance(world, to="submitted")
+    client.force_login(world.applicant)
+    assert app.reference in client.get(reverse("core:home")).content.decode()
+    client.force_login(world.officer)
+    page = client.get(reverse("core:home")).content.decode()
+    assert "资助申请待办" in page and app.reference in page
