@@ -69,7 +69,7 @@ def enterprise_export_xlsx(*, actor: Any, filters: EnterpriseFilters) -> tuple[I
                 e.name,
                 e.town.name,
                 e.industry_id or "",
-                e.industry.name if e.industry_id else "",
+                e.industry.name if e.industry else "",
                 e.address,
                 e.phone,
                 e.email,

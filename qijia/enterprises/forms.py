@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -33,7 +35,8 @@ class EnterpriseFilterForm(forms.Form):
 
     def __init__(self, *args, town_fixed: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["town"].queryset = OrgUnit.objects.filter(kind__in=TOWN_KINDS).order_by("code")
+        town_field = cast(forms.ModelChoiceField, self.fields["town"])
+        town_field.queryset = OrgUnit.objects.filter(kind__in=TOWN_KINDS).order_by("code")
         if town_fixed:
             # A town officer's list is their town already: the filter would only confuse.
             del self.fields["town"]
@@ -89,8 +92,8 @@ class EnterpriseForm(forms.Form):
 
     def __init__(self, *args, editing: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["town"].choices = _town_choices()
-        self.fields["industry"].choices = _industry_choices()
+        cast(forms.ChoiceField, self.fields["town"]).choices = _town_choices()
+        cast(forms.ChoiceField, self.fields["industry"]).choices = _industry_choices()
         if editing:
             self.fields["uscc"].disabled = True
 

@@ -196,7 +196,7 @@ def industry(raw: Any, lookups: Lookups) -> str:
     return code
 
 
-def choice(choices: type, what: str) -> Parser:
+def choice(choices: Any, what: str) -> Parser:
     by_label = {str(label): value for value, label in choices.choices}
 
     def parse(raw: Any, lookups: Lookups) -> str:
@@ -217,22 +217,25 @@ _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日"
 _MONTH_FORMATS = ("%Y-%m", "%Y/%m", "%Y%m", "%Y.%m", "%Y年%m月")
 
 
+def _strptime_any(text_value: str, formats: tuple[str, ...]) -> dt.date | None:
+    for fmt in formats:
+        try:
+            return dt.datetime.strptime(text_value, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
 def date(raw: Any, lookups: Lookups) -> dt.date:
+    value: dt.date | None
     if isinstance(raw, dt.datetime):
         value = raw.date()
     elif isinstance(raw, dt.date):
         value = raw
     else:
-        value = None
-        text_value = _text_of(raw)
-        for fmt in _DATE_FORMATS:
-            try:
-                value = dt.datetime.strptime(text_value, fmt).date()
-                break
-            except ValueError:
-                continue
-        if value is None:
-            raise CellError(f"“{text_value}”不是有效日期，应为 YYYY-MM-DD")
+        value = _strptime_any(_text_of(raw), _DATE_FORMATS)
+    if value is None:
+        raise CellError(f"“{_text_of(raw)}”不是有效日期，应为 YYYY-MM-DD")
     if value > dt.date.today():
         raise CellError(f"日期 {value.isoformat()} 晚于今天")
     if value.year < 1900:
@@ -244,19 +247,14 @@ def month(raw: Any, lookups: Lookups) -> dt.date:
     """A month as its first day; accepts 2024-03, 2024/03, 202403, 2024年3月 or a first-day date."""
     if isinstance(raw, dt.datetime):
         raw = raw.date()
+    value: dt.date | None
     if isinstance(raw, dt.date):
         if raw.day != 1:
             raise CellError(f"月份应为该月第一天或 YYYY-MM，实际为 {raw.isoformat()}")
         value = raw
     else:
         text_value = _text_of(raw)
-        value = None
-        for fmt in _MONTH_FORMATS:
-            try:
-                value = dt.datetime.strptime(text_value, fmt).date().replace(day=1)
-                break
-            except ValueError:
-                continue
+        value = _strptime_any(text_value, _MONTH_FORMATS)
         if value is None:
             try:
                 parsed = dt.datetime.strptime(text_value, "%Y-%m-%d").date()
@@ -265,6 +263,8 @@ def month(raw: Any, lookups: Lookups) -> dt.date:
             if parsed.day != 1:
                 raise CellError(f"月份应为该月第一天或 YYYY-MM，实际为 {text_value}")
             value = parsed
+    if value is None:  # pragma: no cover - every branch above sets it or raises
+        raise CellError("不是有效月份，应为 YYYY-MM")
     today = dt.date.today()
     if value > today.replace(day=1):
         raise CellError(f"月份 {value:%Y-%m} 尚未到来")

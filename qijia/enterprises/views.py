@@ -8,12 +8,13 @@ import functools
 import json
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from qijia.core.errors import DomainError, NotFound
 from qijia.core.views import render_domain_error
+from qijia.identity.models import User
 from qijia.identity.permissions import allowed, require
 from qijia.identity.roles import Role
 
@@ -40,9 +42,14 @@ from .validation import INDICATOR_MEASURES
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def _actor(request: HttpRequest) -> User:
+    """The signed-in user (every view here is behind login_required)."""
+    return cast(User, request.user)
+
+
+def domain_errors(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             return view(request, *args, **kwargs)
         except NotFound:
@@ -54,7 +61,7 @@ def domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
 
 
 def _filter_form(request: HttpRequest) -> EnterpriseFilterForm:
-    return EnterpriseFilterForm(request.GET or None, town_fixed=request.user.role == Role.TOWN)
+    return EnterpriseFilterForm(request.GET or None, town_fixed=_actor(request).role == Role.TOWN)
 
 
 def _page_number(request: HttpRequest) -> int:
@@ -69,7 +76,7 @@ def _page_number(request: HttpRequest) -> int:
 @require_GET
 def enterprise_list(request: HttpRequest) -> HttpResponse:
     """Search by part of the name or USCC, filter by town, industry, size and status."""
-    if request.user.role == Role.ENTERPRISE:
+    if _actor(request).role == Role.ENTERPRISE:
         return redirect("enterprises:own")
     require(request.user, "enterprises.search")
     form = _filter_form(request)
@@ -85,7 +92,7 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
         "can_change": allowed(request.user, "enterprises.change_enterprise"),
         "filters": filters,
     }
-    template = "enterprises/_results.html" if request.htmx else "enterprises/list.html"
+    template = "enterprises/_results.html" if getattr(request, "htmx", False) else "enterprises/list.html"
     return render(request, template, context)
 
 
@@ -166,9 +173,10 @@ def enterprise_edit(request: HttpRequest, uscc: str) -> HttpResponse:
 @require_GET
 def own_enterprise(request: HttpRequest) -> HttpResponse:
     """本企业: the enterprise user's own record, laid out for a phone."""
-    if not request.user.enterprise_id:
+    enterprise = _actor(request).enterprise
+    if enterprise is None:
         raise Http404(_("您的账号没有绑定企业"))
-    context = _detail_context(request, request.user.enterprise.uscc)
+    context = _detail_context(request, enterprise.uscc)
     return render(request, "enterprises/own.html", context)
 
 
@@ -188,7 +196,7 @@ def reveal_id_number(request: HttpRequest, role_pk: int) -> HttpResponse:
 @login_required
 @domain_errors
 @require_GET
-def enterprise_export(request: HttpRequest) -> HttpResponse:
+def enterprise_export(request: HttpRequest) -> HttpResponseBase:
     form = _filter_form(request)
     output, _count = enterprise_export_xlsx(actor=request.user, filters=form.filters())
     return FileResponse(output, as_attachment=True, filename="企业名录.xlsx", content_type=XLSX_TYPE)
@@ -200,7 +208,7 @@ MULTIPART_SLACK = 64 * 1024
 
 @login_required
 @csrf_exempt  # CSRF is checked by the inner view, after the size check (see below)
-def import_page(request: HttpRequest) -> HttpResponse:
+def import_page(request: HttpRequest) -> HttpResponseBase:
     """The upload page. A request whose declared size is over the bound is refused before its
     body is read (CsrfViewMiddleware would otherwise parse, and spool to disk, the whole upload
     just to find the token); everything else goes through the CSRF-protected view."""
@@ -268,14 +276,14 @@ def _max_mb() -> int:
 @require_GET
 def import_batch(request: HttpRequest, pk: int) -> HttpResponse:
     batch = selectors.import_batch_get(actor=request.user, pk=pk)
-    template = "enterprises/_import_result.html" if request.htmx else "enterprises/import_batch.html"
+    template = "enterprises/_import_result.html" if getattr(request, "htmx", False) else "enterprises/import_batch.html"
     return render(request, template, {"batch": batch})
 
 
 @login_required
 @domain_errors
 @require_GET
-def import_report(request: HttpRequest, pk: int) -> HttpResponse:
+def import_report(request: HttpRequest, pk: int) -> HttpResponseBase:
     batch = selectors.import_batch_get(actor=request.user, pk=pk)
     if not batch.error_report:
         raise Http404(_("该批次没有错误报告"))

@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import models
 from django.utils import timezone
 
 from qijia.audit.services import Entry
@@ -71,13 +70,14 @@ class ErrorSink:
 
 @dataclass
 class Plan:
-    model: type[models.Model]
-    creates: list[models.Model] = field(default_factory=list)
-    updates: list[tuple[models.Model, dict[str, Any], dict[str, Any]]] = field(default_factory=list)
+    # Typed loosely on purpose: one Plan type serves five models.
+    model: Any
+    creates: list[Any] = field(default_factory=list)
+    updates: list[tuple[Any, dict[str, Any], dict[str, Any]]] = field(default_factory=list)
     unchanged: int = 0
     entity: str = ""
-    describe: Callable[[models.Model], dict[str, Any]] = lambda obj: {}
-    label: Callable[[models.Model], str] = str
+    describe: Callable[[Any], dict[str, Any]] = lambda obj: {}
+    label: Callable[[Any], str] = str
 
     def apply(self, *, batch_id: int) -> list[Entry]:
         """Write the plan (bulk) and return the audit entries for it; caller holds the
@@ -128,7 +128,7 @@ def _chunks(values: list[Any], size: int = CHUNK) -> Iterable[list[Any]]:
         yield values[start : start + size]
 
 
-def _locked(model: type[models.Model], key: str, values: Iterable[Any]) -> dict[Any, Any]:
+def _locked(model: Any, key: str, values: Iterable[Any]) -> dict[Any, Any]:
     """Existing rows by ``key``, locked for this transaction (an import never races an edit)."""
     found: dict[Any, Any] = {}
     for chunk in _chunks(sorted(set(values))):
@@ -157,8 +157,9 @@ def _first_seen(rows: list[CleanRow], sink: ErrorSink, key_of: Callable[[CleanRo
             seen[key] = row.line
 
 
-def _diff(obj: models.Model, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    before, after = {}, {}
+def _diff(obj: Any, values: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
     for name, value in values.items():
         current = getattr(obj, name)
         if current != value:
@@ -244,7 +245,7 @@ def plan_persons(rows: list[CleanRow], present: set[str], sink: ErrorSink) -> Pl
 
 def plan_roles(rows: list[CleanRow], present: set[str], sink: ErrorSink) -> Plan:
     hashes = {r.line: pii.match_hash(r.values["id_number"]) for r in rows if "id_number" in r.values}
-    person_ids: dict[str, int] = {}
+    person_ids: dict[str | None, int] = {}
     for chunk in _chunks(sorted(set(hashes.values()))):
         person_ids.update(
             Person.objects.filter(id_number_hash__in=chunk).values_list("id_number_hash", "pk")

@@ -112,11 +112,12 @@ class Table:
 def _raw_rows(data: bytes, file_format: str, sheet_names: Sequence[str]) -> Iterator[tuple[int, list[Any]]]:
     if file_format == CSV:
         text = data.decode("utf-8-sig")
-        try:
-            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        reader = csv.reader(io.StringIO(text, newline=""), dialect)
+        # The delimiter is read off the header line (Excel writes "," or, in some locales, ";";
+        # "\t" for "Unicode text"). csv.Sniffer is not used: it guesses from the data and can
+        # take a quote inside a value for the quote character.
+        header = text.split("\n", 1)[0]
+        delimiter = max((",", ";", "\t"), key=header.count) if header else ","
+        reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"')
         try:
             for line, row in enumerate(reader, start=1):
                 yield line, list(row)
@@ -164,14 +165,14 @@ def read_table(
                 header = _header_text(raw)
                 if not header:
                     continue
-                column = by_alias.get(header)
+                found = by_alias.get(header)
                 cell = f"{column_letter(index)}{line}"
-                if column is None:
+                if found is None:
                     problems.append(RowError(line, header, cell, header, f"未知的列名“{header}”"))
-                elif column in present:
+                elif found in present:
                     problems.append(RowError(line, header, cell, header, f"列“{header}”重复"))
                 else:
-                    present.append(column)
+                    present.append(found)
                     positions.append(index)
             for column in columns:
                 if column.required and column not in present:

@@ -144,3 +144,10 @@ def test_content_sniffing_refuses_what_is_not_a_table():
     with pytest.raises(FileRejected, match="为空"):
         sniff(b"")
     assert sniff("统一社会信用代码\n".encode()) == "csv"
+
+
+def test_semicolon_and_tab_separated_files_are_read_by_their_header():
+    for sep in (";", "\t"):
+        text = f"身份证号码{sep}姓名\n11010519491231002X{sep}\"张,三\"\n"
+        table = read_table(text.encode(), v.PERSON_COLUMNS)
+        assert table.rows[0][1] == {"id_number": "11010519491231002X", "name": "张,三"}
