@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from qijia.core.errors import DomainError, NotFound, ValidationFailed
+from qijia.enterprises.models import PersonRoleKind
 from qijia.identity.roles import Role
 from qijia.programmes.models import Call
 
@@ -86,6 +87,9 @@ def create(request: HttpRequest, call_id: int) -> HttpResponse:
     return render(request, "applications/create.html", {"call": call, "form": request.POST})
 
 
+ROLE_LABELS = dict(PersonRoleKind.choices)
+EDGE_LABELS = {"holding": "持股", "phone": "同一电话", "email": "同一邮箱", "role": "任职"}
+
 ACTION_FORMS = {
     # action: (extra fields shown in its form, button style)
     "return_for_correction": ["note"],
@@ -119,6 +123,10 @@ def detail(request: HttpRequest, application_id: int) -> HttpResponse:
         ev = finding.evidence
         finding.file_a = by_id.get(ev.get("file_id")) or _file_by_id(ev.get("file_id"))
         finding.file_b = _file_by_id(ev.get("other_file_id"))
+        for step in ev.get("path") or []:
+            if isinstance(step, dict) and step.get("element") == "edge":
+                roles = [str(ROLE_LABELS.get(r, r)) for r in step.get("roles") or []]
+                step["label"] = "、".join(roles) or str(EDGE_LABELS.get(step.get("type"), ""))
     return render(request, "applications/detail.html", {
         "app": app,
         "events": app.events.filter(public=True) if user.role == Role.ENTERPRISE

@@ -47,7 +47,7 @@ def test_planted_duplicate_photo_is_found_with_both_files(world):
     assert screen_application_now(application_id=second.pk) == 0
 
 
-def test_related_party_seller_is_found_through_the_registry(world):
+def test_related_party_seller_is_found_through_the_registry(world, client):
     seller = EnterpriseFactory(name="东莞市关联设备有限公司")
     boss = Person.objects.create(name="陈大文")
     PersonRole.objects.create(person=boss, enterprise=world.enterprise, role="legal_representative")
@@ -65,7 +65,11 @@ def test_related_party_seller_is_found_through_the_registry(world):
     s.application_submit(actor=world.applicant, application_id=app.pk)
     screen_application_now(application_id=app.pk)
     finding = ScreeningFinding.objects.get(application=app, kind="related_party_supplier")
-    assert "陈大文" in str(finding.evidence) or "path" in finding.evidence
+    names = [step.get("name") for step in finding.evidence["path"]]
+    assert "陈大文" in names and seller.name in names
+    client.force_login(world.officer)
+    page = client.get(f"/applications/{app.pk}/").content.decode()
+    assert "关系路径" in page and "陈大文" in page and "法定代表人" in page
 
 
 def test_failed_screening_is_audited_and_leaves_approval_blocked(world, monkeypatch):
