@@ -94,9 +94,20 @@ def get_enterprise(request: HttpRequest, uscc: str) -> dict[str, Any]:
         "indicators": [
             {
                 "month": i.month,
-                **{k: getattr(i, k) for k in (
-                    "industrial_output", "revenue", "value_added", "tax_paid", "employees",
-                    "electricity_kwh", "energy_tce", "rnd_spend", "land_mu")},
+                **{
+                    k: getattr(i, k)
+                    for k in (
+                        "industrial_output",
+                        "revenue",
+                        "value_added",
+                        "tax_paid",
+                        "employees",
+                        "electricity_kwh",
+                        "energy_tce",
+                        "rnd_spend",
+                        "land_mu",
+                    )
+                },
             }
             for i in d.indicators
         ],

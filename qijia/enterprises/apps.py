@@ -38,5 +38,8 @@ class EnterprisesConfig(AppConfig):
             order=10,
         )
         register_panel(
-            roles={"enterprise"}, template="enterprises/panels/own.html", context=_own_panel, order=10
+            roles={"enterprise"},
+            template="enterprises/panels/own.html",
+            context=_own_panel,
+            order=10,
         )

@@ -18,8 +18,30 @@ from .models import Enterprise, Industry
 from .selectors import EnterpriseFilters, enterprise_list, paginate
 
 BRAND = "华新宏达盛鑫泰丰源隆裕嘉和恒兴诚信美佳永利金银富贵辉煌明光伟业天成广博立德"
-TRADE = ["精密", "五金", "电子", "塑胶", "模具", "光电", "智能", "新材料", "家具", "纺织", "服装",
-         "印刷", "包装", "机械", "自动化", "通讯", "照明", "玩具", "食品", "化工", "陶瓷", "线缆"]
+TRADE = [
+    "精密",
+    "五金",
+    "电子",
+    "塑胶",
+    "模具",
+    "光电",
+    "智能",
+    "新材料",
+    "家具",
+    "纺织",
+    "服装",
+    "印刷",
+    "包装",
+    "机械",
+    "自动化",
+    "通讯",
+    "照明",
+    "玩具",
+    "食品",
+    "化工",
+    "陶瓷",
+    "线缆",
+]
 FORM = ["制品", "科技", "实业", "工业", "制造", "电器", "设备", "材料"]
 
 
@@ -49,7 +71,9 @@ def populate(count: int, *, seed: int = 7, town_ids: list[int], batch: int = 10_
                     name=name,
                     town_id=rnd.choice(town_ids),
                     industry_id=rnd.choice(industries) if industries else None,
-                    size_class=rnd.choices(["large", "medium", "small", "micro"], [1, 6, 30, 63])[0],
+                    size_class=rnd.choices(["large", "medium", "small", "micro"], [1, 6, 30, 63])[
+                        0
+                    ],
                 )
             )
         Enterprise.objects.bulk_create(rows, batch_size=batch)
@@ -75,12 +99,16 @@ def run(*, actor: Any, repeat: int = 7) -> list[dict[str, Any]]:
         ("信用代码片段", EnterpriseFilters(q=sample.uscc[8:16])),
         ("完整信用代码", EnterpriseFilters(q=sample.uscc)),
         ("镇街+规模", EnterpriseFilters(town=sample.town_id, size_class="medium")),
-        ("名称+镇街+行业", EnterpriseFilters(q="科技", town=sample.town_id, industry=sample.industry_id or "")),
+        (
+            "名称+镇街+行业",
+            EnterpriseFilters(q="科技", town=sample.town_id, industry=sample.industry_id or ""),
+        ),
         ("无条件首页", EnterpriseFilters()),
     ]
     results = []
     for label, filters in cases:
         qs = enterprise_list(actor=actor, filters=filters)
+
         def one_page(qs: Any = qs) -> Any:
             return paginate(qs, page=1, page_size=25)
 
@@ -91,7 +119,20 @@ def run(*, actor: Any, repeat: int = 7) -> list[dict[str, Any]]:
             with connection.cursor() as cursor:
                 cursor.execute("EXPLAIN " + sql, params)
                 plan = " ".join(row[0] for row in cursor.fetchall())
-        indexes = sorted({w for w in plan.replace('"', " ").split() if w.endswith(("_trgm", "_idx", "_key", "_like"))})
-        results.append({"case": label, "count": qs.count(), "median_ms": round(median, 1),
-                        "max_ms": round(worst, 1), "indexes": indexes})
+        indexes = sorted(
+            {
+                w
+                for w in plan.replace('"', " ").split()
+                if w.endswith(("_trgm", "_idx", "_key", "_like"))
+            }
+        )
+        results.append(
+            {
+                "case": label,
+                "count": qs.count(),
+                "median_ms": round(median, 1),
+                "max_ms": round(worst, 1),
+                "indexes": indexes,
+            }
+        )
     return results

@@ -17,8 +17,13 @@ class EnterpriseFilterForm(forms.Form):
         label=_("名称或统一社会信用代码"),
         required=False,
         max_length=200,
-        widget=forms.TextInput(attrs={"placeholder": _("输入企业名称或信用代码的一部分"),
-                                      "type": "search", "autocomplete": "off"}),
+        widget=forms.TextInput(
+            attrs={
+                "placeholder": _("输入企业名称或信用代码的一部分"),
+                "type": "search",
+                "autocomplete": "off",
+            }
+        ),
     )
     town = forms.ModelChoiceField(
         label=_("镇街"), required=False, queryset=OrgUnit.objects.none(), empty_label=_("全部镇街")
@@ -30,7 +35,9 @@ class EnterpriseFilterForm(forms.Form):
         label=_("规模"), required=False, choices=[("", _("全部规模")), *SizeClass.choices]
     )
     status = forms.ChoiceField(
-        label=_("经营状态"), required=False, choices=[("", _("全部状态")), *EnterpriseStatus.choices]
+        label=_("经营状态"),
+        required=False,
+        choices=[("", _("全部状态")), *EnterpriseStatus.choices],
     )
 
     def __init__(self, *args, town_fixed: bool = False, **kwargs):
@@ -65,7 +72,9 @@ class ImportForm(forms.Form):
 def _town_choices() -> list[tuple[str, str]]:
     return [("", "—")] + [
         (name, name)
-        for name in OrgUnit.objects.filter(kind__in=TOWN_KINDS).order_by("code").values_list("name", flat=True)
+        for name in OrgUnit.objects.filter(kind__in=TOWN_KINDS)
+        .order_by("code")
+        .values_list("name", flat=True)
     ]
 
 
@@ -87,7 +96,9 @@ class EnterpriseForm(forms.Form):
     established_on = forms.CharField(
         label=_("成立日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
-    size_class = forms.ChoiceField(label=_("规模"), required=False, choices=[("", "—"), *SizeClass.choices])
+    size_class = forms.ChoiceField(
+        label=_("规模"), required=False, choices=[("", "—"), *SizeClass.choices]
+    )
     status = forms.ChoiceField(label=_("经营状态"), choices=EnterpriseStatus.choices)
 
     def __init__(self, *args, editing: bool = False, **kwargs):
@@ -107,7 +118,9 @@ class EnterpriseForm(forms.Form):
             "address": enterprise.address,
             "phone": enterprise.phone,
             "email": enterprise.email,
-            "established_on": enterprise.established_on.isoformat() if enterprise.established_on else "",
+            "established_on": enterprise.established_on.isoformat()
+            if enterprise.established_on
+            else "",
             "size_class": enterprise.size_class,
             "status": enterprise.status,
         }

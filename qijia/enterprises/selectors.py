@@ -82,7 +82,9 @@ def visible_enterprises(actor: Any) -> QuerySet[Enterprise]:
     return qs.none()
 
 
-def enterprise_list(*, actor: Any, filters: EnterpriseFilters | None = None) -> QuerySet[Enterprise]:
+def enterprise_list(
+    *, actor: Any, filters: EnterpriseFilters | None = None
+) -> QuerySet[Enterprise]:
     """The actor's enterprises narrowed by ``filters``, ordered by name, with town and industry
     loaded. Partners and experts may not search the registry at all."""
     if not _is_active_user(actor) or actor.role not in (*CITY_STAFF, Role.TOWN, Role.ENTERPRISE):
@@ -135,8 +137,9 @@ def paginate(qs: QuerySet, *, page: int = 1, page_size: int = DEFAULT_PAGE_SIZE)
     num_pages = max(1, math.ceil(count / page_size))
     number = min(max(1, int(page or 1)), num_pages)
     start = (number - 1) * page_size
-    return Page(items=list(qs[start : start + page_size]), number=number, page_size=page_size,
-                count=count)
+    return Page(
+        items=list(qs[start : start + page_size]), number=number, page_size=page_size, count=count
+    )
 
 
 def enterprise_get(*, actor: Any, uscc: str) -> Enterprise:
@@ -256,7 +259,9 @@ def enterprise_counts(*, actor: Any) -> dict[str, Any]:
 
 def import_batch_list(*, actor: Any, limit: int = 20) -> list[ImportBatch]:
     require(actor, "enterprises.import")
-    return list(ImportBatch.objects.select_related("uploaded_by").order_by("-created_at", "-id")[:limit])
+    return list(
+        ImportBatch.objects.select_related("uploaded_by").order_by("-created_at", "-id")[:limit]
+    )
 
 
 def import_batch_get(*, actor: Any, pk: int) -> ImportBatch:

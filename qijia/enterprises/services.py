@@ -183,7 +183,8 @@ def person_update(*, actor: Any, person: Person, data: Mapping[str, Any]) -> Per
                 actor=actor,
                 action="enterprises.person.update",
                 obj=locked,
-                before={k: before[k] for k in changed} | ({"id_number": "旧号码"} if number_changed else {}),
+                before={k: before[k] for k in changed}
+                | ({"id_number": "旧号码"} if number_changed else {}),
                 after=changed | ({"id_number": "已更正"} if number_changed else {}),
             )
     return locked
@@ -241,15 +242,22 @@ def person_role_set(
         )
         if existing is None:
             obj = PersonRole.objects.create(
-                person=person, enterprise=enterprise, role=values["role"], share_pct=values["share_pct"]
+                person=person,
+                enterprise=enterprise,
+                role=values["role"],
+                share_pct=values["share_pct"],
             )
             audit_record(
                 actor=actor,
                 action="enterprises.person_role.create",
                 obj=obj,
                 object_repr=f"{person} · {enterprise} · {obj.get_role_display()}",
-                after={"person": person.pk, "enterprise": enterprise.uscc, "role": obj.role,
-                       "share_pct": obj.share_pct},
+                after={
+                    "person": person.pk,
+                    "enterprise": enterprise.uscc,
+                    "role": obj.role,
+                    "share_pct": obj.share_pct,
+                },
             )
             return obj
         if existing.share_pct != values["share_pct"]:
@@ -270,9 +278,12 @@ def person_role_set(
 def person_role_remove(*, actor: Any, person_role: PersonRole) -> None:
     require(actor, CHANGE)
     with transaction.atomic():
-        locked = PersonRole.objects.select_for_update().select_related("person", "enterprise").filter(
-            pk=person_role.pk
-        ).first()
+        locked = (
+            PersonRole.objects.select_for_update()
+            .select_related("person", "enterprise")
+            .filter(pk=person_role.pk)
+            .first()
+        )
         if locked is None:
             raise NotFound("该职务记录不存在", code="person_role_missing")
         audit_record(
@@ -280,8 +291,12 @@ def person_role_remove(*, actor: Any, person_role: PersonRole) -> None:
             action="enterprises.person_role.delete",
             obj=locked,
             object_repr=f"{locked.person} · {locked.enterprise} · {locked.get_role_display()}",
-            before={"person": locked.person_id, "enterprise": locked.enterprise.uscc,
-                    "role": locked.role, "share_pct": locked.share_pct},
+            before={
+                "person": locked.person_id,
+                "enterprise": locked.enterprise.uscc,
+                "role": locked.role,
+                "share_pct": locked.share_pct,
+            },
         )
         locked.delete()
 
@@ -334,9 +349,12 @@ def holding_set(
 def holding_remove(*, actor: Any, holding: Holding) -> None:
     require(actor, CHANGE)
     with transaction.atomic():
-        locked = Holding.objects.select_for_update().select_related("holder", "held").filter(
-            pk=holding.pk
-        ).first()
+        locked = (
+            Holding.objects.select_for_update()
+            .select_related("holder", "held")
+            .filter(pk=holding.pk)
+            .first()
+        )
         if locked is None:
             raise NotFound("该持股记录不存在", code="holding_missing")
         audit_record(
@@ -344,8 +362,11 @@ def holding_remove(*, actor: Any, holding: Holding) -> None:
             action="enterprises.holding.delete",
             obj=locked,
             object_repr=f"{locked.holder} → {locked.held}",
-            before={"holder": locked.holder.uscc, "held": locked.held.uscc,
-                    "share_pct": locked.share_pct},
+            before={
+                "holder": locked.holder.uscc,
+                "held": locked.held.uscc,
+                "share_pct": locked.share_pct,
+            },
         )
         locked.delete()
 

@@ -274,7 +274,11 @@ def month(raw: Any, lookups: Lookups) -> dt.date:
 
 
 def decimal(
-    max_digits: int, places: int, *, minimum: Decimal | None = Decimal(0), maximum: Decimal | None = None,
+    max_digits: int,
+    places: int,
+    *,
+    minimum: Decimal | None = Decimal(0),
+    maximum: Decimal | None = None,
     exclusive_minimum: bool = False,
 ) -> Parser:
     limit = Decimal(10) ** (max_digits - places)
@@ -368,7 +372,9 @@ ENTERPRISE_COLUMNS: tuple[Column, ...] = (
     Column("email", "电子邮箱", email),
     Column("established_on", "成立日期", date, empty=None),
     Column("size_class", "规模", choice(SizeClass, "企业规模")),
-    Column("status", "经营状态", choice(EnterpriseStatus, "经营状态"), empty=EnterpriseStatus.ACTIVE),
+    Column(
+        "status", "经营状态", choice(EnterpriseStatus, "经营状态"), empty=EnterpriseStatus.ACTIVE
+    ),
 )
 
 PERSON_COLUMNS: tuple[Column, ...] = (

@@ -92,7 +92,9 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
         "can_change": allowed(request.user, "enterprises.change_enterprise"),
         "filters": filters,
     }
-    template = "enterprises/_results.html" if getattr(request, "htmx", False) else "enterprises/list.html"
+    template = (
+        "enterprises/_results.html" if getattr(request, "htmx", False) else "enterprises/list.html"
+    )
     return render(request, template, context)
 
 
@@ -103,7 +105,11 @@ def _chart_data(indicators: list[Any]) -> dict[str, Any]:
     return {
         "months": [i.month.strftime("%Y-%m") for i in indicators],
         "series": [
-            {"key": c.key, "label": str(c.label), "values": [plain(getattr(i, c.key)) for i in indicators]}
+            {
+                "key": c.key,
+                "label": str(c.label),
+                "values": [plain(getattr(i, c.key)) for i in indicators],
+            }
             for c in INDICATOR_MEASURES
         ],
     }
@@ -199,7 +205,9 @@ def reveal_id_number(request: HttpRequest, role_pk: int) -> HttpResponse:
 def enterprise_export(request: HttpRequest) -> HttpResponseBase:
     form = _filter_form(request)
     output, _count = enterprise_export_xlsx(actor=request.user, filters=form.filters())
-    return FileResponse(output, as_attachment=True, filename="企业名录.xlsx", content_type=XLSX_TYPE)
+    return FileResponse(
+        output, as_attachment=True, filename="企业名录.xlsx", content_type=XLSX_TYPE
+    )
 
 
 #: Room for the multipart envelope around the file when comparing the declared request size.
@@ -238,7 +246,9 @@ def _import_page(request: HttpRequest) -> HttpResponse:
         uploaded = form.cleaned_data["file"]
         try:
             upload = read_upload(uploaded, name=uploaded.name, size=uploaded.size)
-            batch = import_receive(actor=request.user, kind=form.cleaned_data["kind"], upload=upload)
+            batch = import_receive(
+                actor=request.user, kind=form.cleaned_data["kind"], upload=upload
+            )
         except DomainError as exc:
             form.add_error("file" if "file" in exc.fields else None, exc.message)
         else:
@@ -276,7 +286,11 @@ def _max_mb() -> int:
 @require_GET
 def import_batch(request: HttpRequest, pk: int) -> HttpResponse:
     batch = selectors.import_batch_get(actor=request.user, pk=pk)
-    template = "enterprises/_import_result.html" if getattr(request, "htmx", False) else "enterprises/import_batch.html"
+    template = (
+        "enterprises/_import_result.html"
+        if getattr(request, "htmx", False)
+        else "enterprises/import_batch.html"
+    )
     return render(request, template, {"batch": batch})
 
 

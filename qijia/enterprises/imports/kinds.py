@@ -144,8 +144,13 @@ def _enterprise_ids(usccs: Iterable[str]) -> dict[str, int]:
     return ids
 
 
-def _first_seen(rows: list[CleanRow], sink: ErrorSink, key_of: Callable[[CleanRow], Any],
-                key_column: str, what: str) -> None:
+def _first_seen(
+    rows: list[CleanRow],
+    sink: ErrorSink,
+    key_of: Callable[[CleanRow], Any],
+    key_column: str,
+    what: str,
+) -> None:
     seen: dict[Any, int] = {}
     for row in rows:
         key = key_of(row)
@@ -215,7 +220,9 @@ def plan_enterprises(rows: list[CleanRow], present: set[str], sink: ErrorSink) -
 
 def plan_persons(rows: list[CleanRow], present: set[str], sink: ErrorSink) -> Plan:
     _first_seen(rows, sink, lambda r: r.values.get("id_number"), "id_number", "的身份证号码")
-    hashes = {r.line: pii.match_hash(r.values["id_number"]) for r in rows if "id_number" in r.values}
+    hashes = {
+        r.line: pii.match_hash(r.values["id_number"]) for r in rows if "id_number" in r.values
+    }
     existing = _locked(Person, "id_number_hash", hashes.values())
     plan = Plan(
         Person,
@@ -244,7 +251,9 @@ def plan_persons(rows: list[CleanRow], present: set[str], sink: ErrorSink) -> Pl
 
 
 def plan_roles(rows: list[CleanRow], present: set[str], sink: ErrorSink) -> Plan:
-    hashes = {r.line: pii.match_hash(r.values["id_number"]) for r in rows if "id_number" in r.values}
+    hashes = {
+        r.line: pii.match_hash(r.values["id_number"]) for r in rows if "id_number" in r.values
+    }
     person_ids: dict[str | None, int] = {}
     for chunk in _chunks(sorted(set(hashes.values()))):
         person_ids.update(
@@ -282,8 +291,12 @@ def plan_roles(rows: list[CleanRow], present: set[str], sink: ErrorSink) -> Plan
     plan = Plan(
         PersonRole,
         entity="person_role",
-        describe=lambda r: {"person": r.person_id, "enterprise": r.enterprise_id, "role": r.role,
-                            "share_pct": r.share_pct},
+        describe=lambda r: {
+            "person": r.person_id,
+            "enterprise": r.enterprise_id,
+            "role": r.role,
+            "share_pct": r.share_pct,
+        },
         label=lambda r: f"{r.person_id}·{r.enterprise_id}·{r.role}",
     )
     for row in rows:
@@ -293,8 +306,12 @@ def plan_roles(rows: list[CleanRow], present: set[str], sink: ErrorSink) -> Plan
         obj = existing.get(key)
         if obj is None:
             plan.creates.append(
-                PersonRole(person_id=key[0], enterprise_id=key[1], role=key[2],
-                           share_pct=row.values.get("share_pct"))
+                PersonRole(
+                    person_id=key[0],
+                    enterprise_id=key[1],
+                    role=key[2],
+                    share_pct=row.values.get("share_pct"),
+                )
             )
             continue
         updates = {"share_pct": row.values["share_pct"]} if "share_pct" in present else {}
@@ -393,8 +410,10 @@ def plan_indicators(rows: list[CleanRow], present: set[str], sink: ErrorSink) ->
     plan = Plan(
         MonthlyIndicator,
         entity="indicator",
-        describe=lambda m: {"enterprise": m.enterprise_id, "month": m.month}
-        | {f: getattr(m, f) for f in INDICATOR_FIELDS},
+        describe=lambda m: (
+            {"enterprise": m.enterprise_id, "month": m.month}
+            | {f: getattr(m, f) for f in INDICATOR_FIELDS}
+        ),
         label=lambda m: f"{m.enterprise_id} {m.month:%Y-%m}",
     )
     for row in rows:
@@ -431,9 +450,7 @@ KINDS: dict[str, KindSpec] = {
     ImportKind.PERSONS: KindSpec(
         ImportKind.PERSONS, v.PERSON_COLUMNS, plan_persons, ("自然人", "persons")
     ),
-    ImportKind.ROLES: KindSpec(
-        ImportKind.ROLES, v.ROLE_COLUMNS, plan_roles, ("人员职务", "roles")
-    ),
+    ImportKind.ROLES: KindSpec(ImportKind.ROLES, v.ROLE_COLUMNS, plan_roles, ("人员职务", "roles")),
     ImportKind.HOLDINGS: KindSpec(
         ImportKind.HOLDINGS, v.HOLDING_COLUMNS, plan_holdings, ("企业持股", "holdings")
     ),

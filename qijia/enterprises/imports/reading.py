@@ -77,7 +77,9 @@ def sniff(data: bytes) -> str:
         except zipfile.BadZipFile:
             raise file_error("文件已损坏：不是有效的 XLSX 工作簿") from None
         if "xl/workbook.xml" not in names or "[Content_Types].xml" not in names:
-            raise file_error("这是一个压缩包而不是 XLSX 工作簿，请上传 .xlsx 或 UTF-8 编码的 .csv 文件")
+            raise file_error(
+                "这是一个压缩包而不是 XLSX 工作簿，请上传 .xlsx 或 UTF-8 编码的 .csv 文件"
+            )
         if expanded > MAX_EXPANSION * len(data) + 10_000_000:
             raise file_error("XLSX 工作簿解压后过大，已拒绝")
         return XLSX
@@ -109,7 +111,9 @@ class Table:
     errors: list[RowError] = field(default_factory=list)  # data outside any column
 
 
-def _raw_rows(data: bytes, file_format: str, sheet_names: Sequence[str]) -> Iterator[tuple[int, list[Any]]]:
+def _raw_rows(
+    data: bytes, file_format: str, sheet_names: Sequence[str]
+) -> Iterator[tuple[int, list[Any]]]:
     if file_format == CSV:
         text = data.decode("utf-8-sig")
         # The delimiter is read off the header line (Excel writes "," or, in some locales, ";";
@@ -143,9 +147,7 @@ def _header_text(value: Any) -> str:
     return "" if value is None else str(value).strip().replace("（", "(").replace("）", ")")
 
 
-def read_table(
-    data: bytes, columns: Sequence[Column], *, sheet_names: Sequence[str] = ()
-) -> Table:
+def read_table(data: bytes, columns: Sequence[Column], *, sheet_names: Sequence[str] = ()) -> Table:
     """Parse ``data`` into a Table. Unknown, repeated or missing required headers reject the file:
     a column silently ignored would be data silently lost."""
     file_format = sniff(data)
@@ -195,8 +197,13 @@ def read_table(
         ]
         for index, value in extra:
             table.errors.append(
-                RowError(line, "", f"{column_letter(index)}{line}", str(value),
-                         "该单元格所在的列没有列名，数据无法归属")
+                RowError(
+                    line,
+                    "",
+                    f"{column_letter(index)}{line}",
+                    str(value),
+                    "该单元格所在的列没有列名，数据无法归属",
+                )
             )
         table.rows.append((line, raw_values, cells))
     if table is None:

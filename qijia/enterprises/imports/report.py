@@ -28,8 +28,13 @@ def error_report_xlsx(batch: ImportBatch, errors: Sequence[RowError]) -> bytes:
     ordered = sorted(errors, key=lambda e: (e.line or 0, e.cell))
     for error in ordered:
         sheet.append(
-            [error.line if error.line is not None else "整个文件", error.cell, error.column,
-             error.value, error.message]
+            [
+                error.line if error.line is not None else "整个文件",
+                error.cell,
+                error.column,
+                error.value,
+                error.message,
+            ]
         )
     for column, width in zip("ABCDE", (10, 10, 26, 28, 70), strict=True):
         sheet.column_dimensions[column].width = width
@@ -73,7 +78,9 @@ def template_xlsx(sheet_name: str, columns: Sequence[Column]) -> bytes:
     for column in columns:
         notes.append([column.label, "必填" if column.required else "选填", column.key])
     notes.append([])
-    notes.append(["说明：任何一行有错误，整个文件都不会导入，并给出错误报告；重复导入同一文件不会改变数据。"])
+    notes.append(
+        ["说明：任何一行有错误，整个文件都不会导入，并给出错误报告；重复导入同一文件不会改变数据。"]
+    )
     notes.column_dimensions["A"].width = 30
     buffer = io.BytesIO()
     workbook.save(buffer)

@@ -59,7 +59,9 @@ def read_upload(fileobj: IO[bytes] | Any, *, name: str = "", size: int | None = 
     not trusted from the client's declared size)."""
     limit = settings.QIJIA_MAX_UPLOAD_BYTES
     if size is not None and size > limit:
-        raise ValidationFailed(_too_big(limit), code="upload_too_large", fields={"file": _too_big(limit)})
+        raise ValidationFailed(
+            _too_big(limit), code="upload_too_large", fields={"file": _too_big(limit)}
+        )
     chunks, total = [], 0
     if hasattr(fileobj, "chunks"):
         iterator = fileobj.chunks()
@@ -92,7 +94,9 @@ def import_receive(*, actor: Any, kind: str, upload: Upload) -> ImportBatch:
     lost, whatever its content turns out to be."""
     require(actor, "enterprises.import")
     if kind not in KINDS:
-        raise ValidationFailed("未知的导入数据类型", code="import_kind", fields={"kind": "未知类型"})
+        raise ValidationFailed(
+            "未知的导入数据类型", code="import_kind", fields={"kind": "未知类型"}
+        )
     if not upload.data:
         raise ValidationFailed("文件为空", code="upload_empty", fields={"file": "文件为空"})
     sha256 = hashlib.sha256(upload.data).hexdigest()
@@ -145,8 +149,13 @@ def import_process(*, batch_id: int) -> ImportBatch:
                 Entry(
                     action="enterprises.import.apply",
                     obj=batch,
-                    after={"rows": batch.row_count, "created": counts[0], "updated": counts[1],
-                           "unchanged": counts[2], "sha256": batch.sha256},
+                    after={
+                        "rows": batch.row_count,
+                        "created": counts[0],
+                        "updated": counts[1],
+                        "unchanged": counts[2],
+                        "sha256": batch.sha256,
+                    },
                 )
             )
             record_many(actor=actor, entries=entries)
@@ -156,7 +165,9 @@ def import_process(*, batch_id: int) -> ImportBatch:
         logger.exception("import batch %s failed", batch.pk)
         batch.refresh_from_db()
         return _fail(
-            actor, batch, f"数据库拒绝了本次导入，未写入任何数据：{type(exc).__name__}",
+            actor,
+            batch,
+            f"数据库拒绝了本次导入，未写入任何数据：{type(exc).__name__}",
             type(exc).__name__,
         )
     return batch
@@ -168,7 +179,9 @@ def _fail(actor: Any, batch: ImportBatch, message: str, error: str) -> ImportBat
         batch.failure_message = message
         batch.finished_at = timezone.now()
         batch.save()
-        audit_record(actor=actor, action="enterprises.import.fail", obj=batch, after={"error": error})
+        audit_record(
+            actor=actor, action="enterprises.import.fail", obj=batch, after={"error": error}
+        )
     return batch
 
 
@@ -206,7 +219,8 @@ def _reject(actor: Any, batch: ImportBatch, errors: list[RowError]) -> None:
         batch.status = ImportStatus.REJECTED
         batch.error_count = len(errors)
         batch.errors_preview = [
-            e.as_dict() for e in sorted(errors, key=lambda e: (e.line or 0, e.cell))[:PREVIEW_ERRORS]
+            e.as_dict()
+            for e in sorted(errors, key=lambda e: (e.line or 0, e.cell))[:PREVIEW_ERRORS]
         ]
         batch.finished_at = timezone.now()
         report = error_report_xlsx(batch, errors)

@@ -6,7 +6,9 @@ from qijia.identity.models import OrgUnit
 
 @pytest.fixture
 def towns(db):
-    units = list(OrgUnit.objects.filter(kind__in=["town", "subdistrict", "zone"]).order_by("code")[:2])
+    units = list(
+        OrgUnit.objects.filter(kind__in=["town", "subdistrict", "zone"]).order_by("code")[:2]
+    )
     assert len(units) == 2, "reference towns are loaded by the suite's django_db_setup"
     return units
 

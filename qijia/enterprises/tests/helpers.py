@@ -21,7 +21,9 @@ def csv_upload(rows: Sequence[Sequence[Any]], name: str = "data.csv", bom: bool 
     return Upload(name=name, data=(("\ufeff" if bom else "") + text).encode("utf-8"))
 
 
-def xlsx_upload(rows: Sequence[Sequence[Any]], name: str = "data.xlsx", sheet: str = "Sheet") -> Upload:
+def xlsx_upload(
+    rows: Sequence[Sequence[Any]], name: str = "data.xlsx", sheet: str = "Sheet"
+) -> Upload:
     workbook = Workbook()
     ws = workbook.active
     ws.title = sheet

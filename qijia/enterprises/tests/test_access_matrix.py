@@ -33,7 +33,9 @@ def make(user_factory, role, towns, enterprises):
         ("expert", False, False),
     ],
 )
-def test_enterprise_page_is_visible_only_within_scope(user_factory, towns, two_enterprises, role, sees_a, sees_b):
+def test_enterprise_page_is_visible_only_within_scope(
+    user_factory, towns, two_enterprises, role, sees_a, sees_b
+):
     a, b = two_enterprises
     client = client_for(make(user_factory, role, towns, two_enterprises))
     for enterprise, visible in ((a, sees_a), (b, sees_b)):
@@ -57,7 +59,9 @@ def test_enterprise_page_is_visible_only_within_scope(user_factory, towns, two_e
         ("enterprise", {"甲"}),
     ],
 )
-def test_search_lists_only_what_the_role_may_see(user_factory, towns, two_enterprises, role, expected):
+def test_search_lists_only_what_the_role_may_see(
+    user_factory, towns, two_enterprises, role, expected
+):
     client = client_for(make(user_factory, role, towns, two_enterprises))
     api = client.get("/api/v1/enterprises/", {"q": "企业（东莞）"})
     assert api.status_code == 200
@@ -104,10 +108,20 @@ def test_own_page_is_404_for_staff_without_enterprise(user_factory):
 
 @pytest.mark.parametrize(
     "role, allowed",
-    [("officer", True), ("approver", True), ("admin", True), ("inspector", True),
-     ("town", False), ("enterprise", False), ("partner", False), ("expert", False)],
+    [
+        ("officer", True),
+        ("approver", True),
+        ("admin", True),
+        ("inspector", True),
+        ("town", False),
+        ("enterprise", False),
+        ("partner", False),
+        ("expert", False),
+    ],
 )
-def test_export_is_for_bureau_staff_and_inspectors_only(user_factory, towns, two_enterprises, role, allowed):
+def test_export_is_for_bureau_staff_and_inspectors_only(
+    user_factory, towns, two_enterprises, role, allowed
+):
     client = client_for(make(user_factory, role, towns, two_enterprises))
     response = client.get("/enterprises/export.xlsx")
     assert response.status_code == (200 if allowed else 403)
@@ -115,8 +129,16 @@ def test_export_is_for_bureau_staff_and_inspectors_only(user_factory, towns, two
 
 @pytest.mark.parametrize(
     "role, allowed",
-    [("officer", True), ("approver", True), ("admin", True), ("inspector", False),
-     ("town", False), ("enterprise", False), ("partner", False), ("expert", False)],
+    [
+        ("officer", True),
+        ("approver", True),
+        ("admin", True),
+        ("inspector", False),
+        ("town", False),
+        ("enterprise", False),
+        ("partner", False),
+        ("expert", False),
+    ],
 )
 def test_import_page_is_for_officers_only(user_factory, towns, two_enterprises, role, allowed):
     client = client_for(make(user_factory, role, towns, two_enterprises))
@@ -130,21 +152,48 @@ def test_officer_registers_and_edits_an_enterprise_through_the_pages(user_factor
 
     client = client_for(user_factory("officer"))
     code = make_uscc(515151)
-    bad = client.post("/enterprises/new/", {"uscc": code[:17] + ("1" if code[17] != "1" else "2"),
-                                             "name": "东莞市页面登记有限公司", "town": towns[0].name,
-                                             "status": "active"})
+    bad = client.post(
+        "/enterprises/new/",
+        {
+            "uscc": code[:17] + ("1" if code[17] != "1" else "2"),
+            "name": "东莞市页面登记有限公司",
+            "town": towns[0].name,
+            "status": "active",
+        },
+    )
     assert bad.status_code == 400 and "校验位错误" in bad.content.decode()
-    created = client.post("/enterprises/new/", {"uscc": code, "name": "东莞市页面登记有限公司",
-                                                "town": towns[0].name, "industry": "C39",
-                                                "size_class": "small", "status": "active"})
+    created = client.post(
+        "/enterprises/new/",
+        {
+            "uscc": code,
+            "name": "东莞市页面登记有限公司",
+            "town": towns[0].name,
+            "industry": "C39",
+            "size_class": "small",
+            "status": "active",
+        },
+    )
     assert created.status_code == 302 and created["Location"].endswith(f"/enterprises/{code}/")
-    edited = client.post(f"/enterprises/{code}/edit/", {"name": "东莞市页面改名有限公司", "town": towns[1].name,
-                                                        "status": "suspended", "uscc": "ignored"})
+    edited = client.post(
+        f"/enterprises/{code}/edit/",
+        {
+            "name": "东莞市页面改名有限公司",
+            "town": towns[1].name,
+            "status": "suspended",
+            "uscc": "ignored",
+        },
+    )
     assert edited.status_code == 302
     enterprise = Enterprise.objects.get(uscc=code)
-    assert (enterprise.name, enterprise.town_id, enterprise.status) == ("东莞市页面改名有限公司", towns[1].pk, "suspended")
+    assert (enterprise.name, enterprise.town_id, enterprise.status) == (
+        "东莞市页面改名有限公司",
+        towns[1].pk,
+        "suspended",
+    )
     update = AuditEvent.objects.get(action="enterprises.enterprise.update")
-    assert update.before["name"] == "东莞市页面登记有限公司" and update.after["status"] == "suspended"
+    assert (
+        update.before["name"] == "东莞市页面登记有限公司" and update.after["status"] == "suspended"
+    )
 
 
 @pytest.mark.parametrize("role", ["town", "inspector", "enterprise", "partner", "expert"])

@@ -21,12 +21,18 @@ def reference_towns(transactional_db):
         load_reference()
 
 
-def test_officer_searches_by_partial_name_and_opens_the_trend(page, user_factory, login_as, reference_towns):
+def test_officer_searches_by_partial_name_and_opens_the_trend(
+    page, user_factory, login_as, reference_towns
+):
     wanted = EnterpriseFactory(name="东莞市浏览器搜索精工有限公司")
     EnterpriseFactory(name="东莞市另一家五金有限公司")
     for month in range(1, 7):
-        MonthlyIndicator.objects.create(enterprise=wanted, month=dt.date(2024, month, 1),
-                                        revenue=100 * month, employees=10 + month)
+        MonthlyIndicator.objects.create(
+            enterprise=wanted,
+            month=dt.date(2024, month, 1),
+            revenue=100 * month,
+            employees=10 + month,
+        )
     user = user_factory("officer", username="officer-search")
     login_as(page, user.username)
     page.goto("/enterprises/")
@@ -48,8 +54,9 @@ def test_officer_searches_by_partial_name_and_opens_the_trend(page, user_factory
     assert page.locator("h1.enterprise-name").inner_text() == wanted.name
 
 
-def test_import_with_a_bad_row_shows_the_error_and_offers_the_report(page, user_factory, login_as,
-                                                                       reference_towns, tmp_path):
+def test_import_with_a_bad_row_shows_the_error_and_offers_the_report(
+    page, user_factory, login_as, reference_towns, tmp_path
+):
     good, bad = make_uscc(900001), make_uscc(900002)
     bad = bad[:17] + ("0" if bad[17] != "0" else "1")
     path = tmp_path / "企业.csv"
@@ -77,13 +84,19 @@ def test_import_with_a_bad_row_shows_the_error_and_offers_the_report(page, user_
     assert ImportBatch.objects.get().status == "rejected"
 
 
-def test_enterprise_user_sees_own_page_on_a_phone(chromium, live_server, user_factory, reference_towns):
+def test_enterprise_user_sees_own_page_on_a_phone(
+    chromium, live_server, user_factory, reference_towns
+):
     from conftest import browser_login
 
     own = EnterpriseFactory(name="东莞市手机端本企业有限公司")
     user = user_factory("enterprise", enterprise=own, username="ent-phone")
-    context = chromium.new_context(base_url=live_server.url, locale="zh-CN",
-                                   viewport={"width": 390, "height": 844}, is_mobile=True)
+    context = chromium.new_context(
+        base_url=live_server.url,
+        locale="zh-CN",
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+    )
     page = context.new_page()
     try:
         browser_login(page, user.username)

@@ -27,7 +27,15 @@ def officer(user_factory):
 
 def enterprise_rows(n, start=1000):
     return [
-        [make_uscc(start + i), f"东莞市导入测试有限公司{i}", "南城街道", "C39", f"测试路{i}号", "小型", "2015-03-01"]
+        [
+            make_uscc(start + i),
+            f"东莞市导入测试有限公司{i}",
+            "南城街道",
+            "C39",
+            f"测试路{i}号",
+            "小型",
+            "2015-03-01",
+        ]
         for i in range(n)
     ]
 
@@ -88,7 +96,9 @@ def test_every_bad_cell_of_every_bad_row_is_reported(officer):
     rows[0][5] = "巨型"
     rows[2][6] = "2015-13-40"
     rows.append(list(rows[1]))  # duplicate USCC
-    batch = import_file(actor=officer, kind="enterprises", upload=csv_upload([ENTERPRISE_HEADER, *rows]))
+    batch = import_file(
+        actor=officer, kind="enterprises", upload=csv_upload([ENTERPRISE_HEADER, *rows])
+    )
     found = {(e["line"], e["column"]) for e in batch.errors_preview}
     assert found == {(2, "镇街"), (2, "规模"), (4, "成立日期"), (5, "统一社会信用代码")}
     assert any("与第3行" in e["message"] for e in batch.errors_preview)
@@ -100,14 +110,42 @@ def test_importing_the_same_file_twice_changes_nothing(officer, builder):
     n1, n2 = make_id_number(11), make_id_number(12, birth="19750505")
     files = [
         ("enterprises", builder([ENTERPRISE_HEADER, *enterprise_rows(2, start=5000)])),
-        ("persons", builder([["身份证号码", "姓名", "手机号"], [n1, "张三", "13800138000"], [n2, "李四", ""]])),
-        ("roles", builder([["身份证号码", "统一社会信用代码", "职务", "持股比例(%)"],
-                           [n1, e1.uscc, "法定代表人", ""], [n1, e1.uscc, "股东", "51.5"],
-                           [n2, e2.uscc, "shareholder", "30"]])),
-        ("holdings", builder([["持股企业统一社会信用代码", "被持股企业统一社会信用代码", "持股比例(%)"],
-                              [e1.uscc, e2.uscc, "60"]])),
-        ("indicators", builder([["统一社会信用代码", "月份", "营业收入(万元)", "从业人员(人)"],
-                                [e1.uscc, "2024-01", "1200.50", "85"], [e1.uscc, "2024-02", "1300", "86"]])),
+        (
+            "persons",
+            builder(
+                [["身份证号码", "姓名", "手机号"], [n1, "张三", "13800138000"], [n2, "李四", ""]]
+            ),
+        ),
+        (
+            "roles",
+            builder(
+                [
+                    ["身份证号码", "统一社会信用代码", "职务", "持股比例(%)"],
+                    [n1, e1.uscc, "法定代表人", ""],
+                    [n1, e1.uscc, "股东", "51.5"],
+                    [n2, e2.uscc, "shareholder", "30"],
+                ]
+            ),
+        ),
+        (
+            "holdings",
+            builder(
+                [
+                    ["持股企业统一社会信用代码", "被持股企业统一社会信用代码", "持股比例(%)"],
+                    [e1.uscc, e2.uscc, "60"],
+                ]
+            ),
+        ),
+        (
+            "indicators",
+            builder(
+                [
+                    ["统一社会信用代码", "月份", "营业收入(万元)", "从业人员(人)"],
+                    [e1.uscc, "2024-01", "1200.50", "85"],
+                    [e1.uscc, "2024-02", "1300", "86"],
+                ]
+            ),
+        ),
     ]
     for kind, upload in files:
         batch = import_file(actor=officer, kind=kind, upload=upload)
@@ -131,7 +169,9 @@ def test_changed_row_updates_only_what_changed(officer):
     rows = enterprise_rows(2, start=7000)
     import_file(actor=officer, kind="enterprises", upload=csv_upload([ENTERPRISE_HEADER, *rows]))
     rows[1][1] = "东莞市改名后的有限公司"
-    batch = import_file(actor=officer, kind="enterprises", upload=csv_upload([ENTERPRISE_HEADER, *rows]))
+    batch = import_file(
+        actor=officer, kind="enterprises", upload=csv_upload([ENTERPRISE_HEADER, *rows])
+    )
     assert (batch.created_count, batch.updated_count, batch.unchanged_count) == (0, 1, 1)
     event = AuditEvent.objects.filter(action="enterprises.enterprise.update").get()
     assert event.before == {"name": "东莞市导入测试有限公司1"}
@@ -140,9 +180,13 @@ def test_changed_row_updates_only_what_changed(officer):
 
 def test_roles_naming_unknown_person_or_enterprise_are_rejected(officer):
     e1 = EnterpriseFactory()
-    upload = csv_upload([["身份证号码", "统一社会信用代码", "职务", "持股比例(%)"],
-                         [make_id_number(99), e1.uscc, "董事", ""],
-                         [make_id_number(98), make_uscc(99999), "董事", "10"]])
+    upload = csv_upload(
+        [
+            ["身份证号码", "统一社会信用代码", "职务", "持股比例(%)"],
+            [make_id_number(99), e1.uscc, "董事", ""],
+            [make_id_number(98), make_uscc(99999), "董事", "10"],
+        ]
+    )
     batch = import_file(actor=officer, kind="roles", upload=upload)
     assert batch.status == "rejected"
     messages = {(e["line"], e["column"]): e["message"] for e in batch.errors_preview}
@@ -196,16 +240,20 @@ def test_only_officers_may_import(user_factory):
 
     for role in ("town", "inspector", "partner", "expert", "enterprise"):
         with pytest.raises(PermissionDenied):
-            import_file(actor=user_factory(role), kind="enterprises",
-                        upload=csv_upload([ENTERPRISE_HEADER]))
+            import_file(
+                actor=user_factory(role), kind="enterprises", upload=csv_upload([ENTERPRISE_HEADER])
+            )
     assert not ImportBatch.objects.exists()
 
 
 def test_a_processed_batch_is_not_processed_again(officer):
     from qijia.enterprises.imports import import_process
 
-    batch = import_file(actor=officer, kind="enterprises",
-                        upload=csv_upload([ENTERPRISE_HEADER, *enterprise_rows(2, start=9100)]))
+    batch = import_file(
+        actor=officer,
+        kind="enterprises",
+        upload=csv_upload([ENTERPRISE_HEADER, *enterprise_rows(2, start=9100)]),
+    )
     events = AuditEvent.objects.count()
     again = import_process(batch_id=batch.pk)
     assert again.status == "imported" and AuditEvent.objects.count() == events

@@ -25,8 +25,14 @@ def test_enterprise_create_validates_uscc_and_audits_after(officer, towns):
     code = make_uscc(424242)
     enterprise = services.enterprise_create(
         actor=officer,
-        data={"uscc": code.lower(), "name": "东莞市新登记有限公司", "town": towns[0].name,
-              "industry": "C39", "size_class": "中型", "established_on": "2020-05-06"},
+        data={
+            "uscc": code.lower(),
+            "name": "东莞市新登记有限公司",
+            "town": towns[0].name,
+            "industry": "C39",
+            "size_class": "中型",
+            "established_on": "2020-05-06",
+        },
     )
     assert enterprise.uscc == code and enterprise.size_class == "medium"
     event = AuditEvent.objects.get(action="enterprises.enterprise.create")
@@ -38,7 +44,9 @@ def test_enterprise_create_rejects_bad_check_character_with_field_error(officer,
     code = make_uscc(5)
     wrong = code[:17] + ("1" if code[17] != "1" else "2")
     with pytest.raises(ValidationFailed) as exc:
-        services.enterprise_create(actor=officer, data={"uscc": wrong, "name": "x", "town": towns[0].name})
+        services.enterprise_create(
+            actor=officer, data={"uscc": wrong, "name": "x", "town": towns[0].name}
+        )
     assert "校验位" in exc.value.fields["uscc"]
     assert not Enterprise.objects.filter(uscc=wrong).exists()
     assert not AuditEvent.objects.exists()
@@ -47,13 +55,18 @@ def test_enterprise_create_rejects_bad_check_character_with_field_error(officer,
 def test_enterprise_create_refuses_a_registered_uscc(officer, towns):
     existing = EnterpriseFactory()
     with pytest.raises(Conflict):
-        services.enterprise_create(actor=officer, data={"uscc": existing.uscc, "name": "x", "town": towns[0].name})
+        services.enterprise_create(
+            actor=officer, data={"uscc": existing.uscc, "name": "x", "town": towns[0].name}
+        )
 
 
 def test_enterprise_update_records_before_and_after_of_changed_fields_only(officer, towns):
     enterprise = EnterpriseFactory(town=towns[0])
-    services.enterprise_update(actor=officer, enterprise=enterprise,
-                               data={"name": "东莞市改名有限公司", "town": towns[1].name, "address": enterprise.address})
+    services.enterprise_update(
+        actor=officer,
+        enterprise=enterprise,
+        data={"name": "东莞市改名有限公司", "town": towns[1].name, "address": enterprise.address},
+    )
     event = AuditEvent.objects.get(action="enterprises.enterprise.update")
     assert set(event.before) == {"name", "town_id"}
     assert event.after == {"name": "东莞市改名有限公司", "town_id": towns[1].pk}
@@ -64,14 +77,18 @@ def test_enterprise_update_records_before_and_after_of_changed_fields_only(offic
 def test_enterprise_update_cannot_change_the_uscc(officer):
     enterprise = EnterpriseFactory()
     with pytest.raises(ValidationFailed):
-        services.enterprise_update(actor=officer, enterprise=enterprise, data={"uscc": make_uscc(777)})
+        services.enterprise_update(
+            actor=officer, enterprise=enterprise, data={"uscc": make_uscc(777)}
+        )
 
 
 @pytest.mark.parametrize("role", ["town", "inspector", "partner", "expert", "enterprise"])
 def test_only_bureau_officers_change_the_registry(user_factory, role):
     enterprise = EnterpriseFactory()
     with pytest.raises(PermissionDenied):
-        services.enterprise_update(actor=user_factory(role), enterprise=enterprise, data={"name": "x"})
+        services.enterprise_update(
+            actor=user_factory(role), enterprise=enterprise, data={"name": "x"}
+        )
     with pytest.raises(PermissionDenied):
         services.person_create(actor=user_factory(role), id_number=make_id_number(1), name="x")
 
@@ -86,7 +103,10 @@ def test_person_is_stored_hashed_encrypted_and_masked_never_plain(officer):
     stored = " ".join(str(v) for v in Person.objects.filter(pk=person.pk).values().get().values())
     assert number not in stored
     event = AuditEvent.objects.get(action="enterprises.person.create")
-    assert number not in str(event.after) and event.after["id_number_masked"] == person.id_number_masked
+    assert (
+        number not in str(event.after)
+        and event.after["id_number_masked"] == person.id_number_masked
+    )
     assert services.person_find_by_id_number(id_number=number) == person
 
 
@@ -119,7 +139,9 @@ def test_reveal_returns_full_number_and_writes_an_audit_read(user_factory, role)
 
 @pytest.mark.parametrize("role", ["town", "enterprise", "partner", "expert"])
 def test_reveal_is_refused_for_other_roles_and_nothing_is_read(user_factory, role):
-    person = services.person_create(actor=user_factory("officer"), id_number=make_id_number(22), name="吴八")
+    person = services.person_create(
+        actor=user_factory("officer"), id_number=make_id_number(22), name="吴八"
+    )
     with pytest.raises(PermissionDenied):
         services.person_reveal_id_number(actor=user_factory(role), person=person)
     assert not AuditEvent.objects.filter(action="enterprises.person.reveal_id_number").exists()
@@ -130,7 +152,9 @@ def test_reveal_through_the_page_is_audited_and_others_see_only_the_mask(user_fa
     enterprise = EnterpriseFactory(town=towns[0])
     number = make_id_number(23)
     person = services.person_create(actor=officer, id_number=number, name="郑九")
-    role = services.person_role_set(actor=officer, person=person, enterprise=enterprise, role="legal_representative")
+    role = services.person_role_set(
+        actor=officer, person=person, enterprise=enterprise, role="legal_representative"
+    )
     town_user = user_factory("town", org_unit=towns[0])
     for user, can_reveal in ((officer, True), (town_user, False)):
         client = Client()
@@ -166,20 +190,31 @@ def test_reveal_of_a_person_in_an_invisible_enterprise_is_404(user_factory, town
 def test_roles_holdings_and_indicators_are_upserted_and_audited(officer):
     a, b = EnterpriseFactory(), EnterpriseFactory()
     person = services.person_create(actor=officer, id_number=make_id_number(31), name="冯一")
-    role = services.person_role_set(actor=officer, person=person, enterprise=a, role="shareholder", share_pct="40")
-    again = services.person_role_set(actor=officer, person=person, enterprise=a, role="shareholder", share_pct="40.0000")
+    role = services.person_role_set(
+        actor=officer, person=person, enterprise=a, role="shareholder", share_pct="40"
+    )
+    again = services.person_role_set(
+        actor=officer, person=person, enterprise=a, role="shareholder", share_pct="40.0000"
+    )
     assert again.pk == role.pk and PersonRole.objects.count() == 1
-    services.person_role_set(actor=officer, person=person, enterprise=a, role="shareholder", share_pct="45")
+    services.person_role_set(
+        actor=officer, person=person, enterprise=a, role="shareholder", share_pct="45"
+    )
     with pytest.raises(ValidationFailed):
-        services.person_role_set(actor=officer, person=person, enterprise=a, role="director", share_pct="5")
+        services.person_role_set(
+            actor=officer, person=person, enterprise=a, role="director", share_pct="5"
+        )
     holding = services.holding_set(actor=officer, holder=a, held=b, share_pct=Decimal("70"))
     with pytest.raises(ValidationFailed):
         services.holding_set(actor=officer, holder=a, held=a, share_pct=Decimal("10"))
     with pytest.raises(ValidationFailed):
         services.holding_set(actor=officer, holder=b, held=a, share_pct=Decimal("101"))
-    indicator = services.indicator_set(actor=officer, enterprise=a, month="2024-03",
-                                       values={"revenue": "100.5", "employees": 12})
-    services.indicator_set(actor=officer, enterprise=a, month=dt.date(2024, 3, 1), values={"employees": 13})
+    indicator = services.indicator_set(
+        actor=officer, enterprise=a, month="2024-03", values={"revenue": "100.5", "employees": 12}
+    )
+    services.indicator_set(
+        actor=officer, enterprise=a, month=dt.date(2024, 3, 1), values={"employees": 13}
+    )
     indicator.refresh_from_db()
     assert (indicator.revenue, indicator.employees) == (Decimal("100.50"), 13)
     with pytest.raises(ValidationFailed):
@@ -204,8 +239,18 @@ def test_roles_holdings_and_indicators_are_upserted_and_audited(officer):
 def test_search_matches_part_of_name_or_uscc_and_filters(user_factory, towns):
     officer = user_factory("officer")
     a = EnterpriseFactory(name="东莞市松山湖精密模具有限公司", town=towns[0], size_class="medium")
-    b = EnterpriseFactory(name="东莞市长安电子有限公司", town=towns[1], size_class="small", industry_id="C38")
-    names = lambda **f: {e.name for e in selectors.enterprise_list(actor=officer, filters=selectors.EnterpriseFilters(**f))}  # noqa: E731
+    b = EnterpriseFactory(
+        name="东莞市长安电子有限公司", town=towns[1], size_class="small", industry_id="C38"
+    )
+
+    def names(**f):
+        return {
+            e.name
+            for e in selectors.enterprise_list(
+                actor=officer, filters=selectors.EnterpriseFilters(**f)
+            )
+        }
+
     assert names(q="精密模具") == {a.name}
     assert names(q=b.uscc[-7:].lower()) == {b.name}
     assert names(q="有限公司", town=towns[1].pk) == {b.name}
@@ -281,9 +326,14 @@ def test_export_is_audited_as_a_sensitive_read_with_filters(user_factory, towns)
     assert response.status_code == 200
     workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
     rows = list(workbook["企业名录"].iter_rows(values_only=True))
-    assert rows[0][0] == "统一社会信用代码" and len(rows) == 2 and rows[1][1] == "东莞市导出甲有限公司"
+    assert (
+        rows[0][0] == "统一社会信用代码" and len(rows) == 2 and rows[1][1] == "东莞市导出甲有限公司"
+    )
     event = AuditEvent.objects.get(action="enterprises.export")
-    assert event.is_read and event.after == {"filters": {"q": "导出", "town": towns[0].pk}, "rows": 1}
+    assert event.is_read and event.after == {
+        "filters": {"q": "导出", "town": towns[0].pk},
+        "rows": 1,
+    }
 
 
 def test_home_panels_show_counts_for_staff_and_own_card_for_enterprise(user_factory, towns):
@@ -300,11 +350,16 @@ def test_home_panels_show_counts_for_staff_and_own_card_for_enterprise(user_fact
         assert expected in html, user.role
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_trgm indexes exist on PostgreSQL only")
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="pg_trgm indexes exist on PostgreSQL only"
+)
 @pytest.mark.parametrize(
     "q, index",
-    [("精密模具", "enterprise_name_plain_trgm"), ("Tcl电子", "enterprise_name_trgm"),
-     ("9144190", "enterprise_uscc_plain_trgm")],
+    [
+        ("精密模具", "enterprise_name_plain_trgm"),
+        ("Tcl电子", "enterprise_name_trgm"),
+        ("9144190", "enterprise_uscc_plain_trgm"),
+    ],
 )
 def test_partial_search_can_use_the_trigram_indexes(user_factory, q, index):
     officer = user_factory("officer")

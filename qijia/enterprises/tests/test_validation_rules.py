@@ -14,7 +14,9 @@ from qijia.enterprises import validation as v
 from qijia.enterprises.imports.reading import FileRejected, column_letter, read_table, sniff
 
 NO_LOOKUPS = v.Lookups(towns={"南城街道": 1}, industries={"C39": "C39"})
-uscc_body = st.text(alphabet=USCC_ALPHABET, min_size=17, max_size=17).map(lambda s: "91441900" + s[8:])
+uscc_body = st.text(alphabet=USCC_ALPHABET, min_size=17, max_size=17).map(
+    lambda s: "91441900" + s[8:]
+)
 
 
 @given(uscc_body)
@@ -74,13 +76,20 @@ def test_month_rules_name_the_problem():
 
 def test_choices_accept_the_chinese_label_or_the_value():
     parse = v.choice(v.SizeClass, "企业规模")
-    assert parse("中型", NO_LOOKUPS) == parse("medium", NO_LOOKUPS) == parse("MEDIUM", NO_LOOKUPS) == "medium"
+    assert (
+        parse("中型", NO_LOOKUPS)
+        == parse("medium", NO_LOOKUPS)
+        == parse("MEDIUM", NO_LOOKUPS)
+        == "medium"
+    )
     with pytest.raises(v.CellError, match="大型、中型、小型、微型"):
         parse("巨型", NO_LOOKUPS)
 
 
 def test_industry_accepts_code_two_digits_or_name():
-    lookups = v.Lookups(towns={}, industries={"C39": "C39", "计算机、通信和其他电子设备制造业": "C39"})
+    lookups = v.Lookups(
+        towns={}, industries={"C39": "C39", "计算机、通信和其他电子设备制造业": "C39"}
+    )
     assert v.industry("c39", lookups) == v.industry("39", lookups) == "C39"
     assert v.industry("计算机、通信和其他电子设备制造业", lookups) == "C39"
     with pytest.raises(v.CellError, match="GB/T 4754"):
@@ -99,7 +108,9 @@ def test_phone_and_email_are_normalised():
 
 def test_clean_or_raise_names_every_bad_field():
     with pytest.raises(Exception) as exc:
-        v.clean_or_raise(v.PERSON_COLUMNS, {"id_number": "123", "name": "", "phone": "x"}, NO_LOOKUPS)
+        v.clean_or_raise(
+            v.PERSON_COLUMNS, {"id_number": "123", "name": "", "phone": "x"}, NO_LOOKUPS
+        )
     assert set(exc.value.fields) == {"id_number", "name", "phone"}
 
 
@@ -113,7 +124,8 @@ def test_column_letters_are_spreadsheet_letters(index):
 
 
 cell_text = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\x00") | st.sampled_from(",\"\n;\t"),
+    alphabet=st.characters(blacklist_categories=("Cs", "Cc"), blacklist_characters="\x00")
+    | st.sampled_from(',"\n;\t'),
     min_size=1,
     max_size=20,
 ).filter(lambda s: s.strip())
@@ -148,6 +160,6 @@ def test_content_sniffing_refuses_what_is_not_a_table():
 
 def test_semicolon_and_tab_separated_files_are_read_by_their_header():
     for sep in (";", "\t"):
-        text = f"身份证号码{sep}姓名\n11010519491231002X{sep}\"张,三\"\n"
+        text = f'身份证号码{sep}姓名\n11010519491231002X{sep}"张,三"\n'
         table = read_table(text.encode(), v.PERSON_COLUMNS)
         assert table.rows[0][1] == {"id_number": "11010519491231002X", "name": "张,三"}

@@ -23,7 +23,9 @@ class Command(BaseCommand):
         if populate:
             started = time.perf_counter()
             made = bench.populate(populate, town_ids=towns)
-            self.stdout.write(f"populated {made} enterprises in {time.perf_counter() - started:.1f}s")
+            self.stdout.write(
+                f"populated {made} enterprises in {time.perf_counter() - started:.1f}s"
+            )
         actor = User(username="bench", role="inspector", is_active=True)
         for row in bench.run(actor=actor, repeat=repeat):
             self.stdout.write(

@@ -20,7 +20,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("kind", choices=sorted(KINDS))
         parser.add_argument("path", type=Path)
-        parser.add_argument("--user", required=True, help="username of the officer the import is recorded for")
+        parser.add_argument(
+            "--user", required=True, help="username of the officer the import is recorded for"
+        )
 
     def handle(self, *args, kind: str, path: Path, user: str, **options):
         actor = User.objects.filter(username=user, is_active=True).first()
