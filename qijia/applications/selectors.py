@@ -119,3 +119,13 @@ def work_queue(*, actor: Any, today: dt.date | None = None) -> list[QueueItem]:
         items.append(QueueItem(app, who, due, overdue))
     items.sort(key=lambda i: (-i.overdue_days, i.due_on or today))
     return items
+
+
+def notice_list(*, today: dt.date | None = None) -> QuerySet[Application]:
+    """Applications on public notice (公示): visible to every signed-in user, as a notice is."""
+    today = today or timezone.localdate()
+    return (
+        Application.objects.filter(status=Status.IN_NOTICE, notice_starts_on__lte=today)
+        .select_related("programme", "enterprise")
+        .order_by("notice_ends_on", "reference")
+    )

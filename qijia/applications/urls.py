@@ -19,5 +19,6 @@ urlpatterns = [
     path("<int:application_id>/findings/<int:finding_id>/dispose/", views.dispose, name="dispose"),
     path("files/<int:evidence_id>/", views.evidence_file, name="file"),
     path("rechecks/", views.rechecks, name="rechecks"),
+    path("notice/", views.notice, name="notice"),
     path("<int:application_id>/clawback/", views.clawback_receipt, name="clawback_receipt"),
 ]

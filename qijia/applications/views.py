@@ -357,3 +357,22 @@ def clawback_receipt(request: HttpRequest, application_id: int) -> HttpResponse:
                                   reference=request.POST.get("reference", ""))
 
     return _run(request, application_id, run, "追缴到账已登记")
+
+
+@login_required
+def notice(request: HttpRequest) -> HttpResponse:
+    """The public notice board: what is about to be paid, to whom, and how to object."""
+    from .selectors import notice_list
+
+    if request.method == "POST":
+        application_id = int(request.POST.get("application_id", "0") or 0)
+        try:
+            s.objection_file(actor=request.user, application_id=application_id,
+                             filer_name=request.POST.get("filer_name", ""),
+                             content=request.POST.get("content", ""))
+        except DomainError as exc:
+            _show(request, exc)
+        else:
+            messages.success(request, "异议已提交，主管科室将在拨付前答复")
+        return redirect("applications:notice")
+    return render(request, "applications/notice.html", {"applications": notice_list()})

@@ -17,6 +17,7 @@ NAV = [
     ("enterprises:import", _("数据导入"), "enterprises.import"),
     ("programmes:calculator", _("政策计算器"), None),
     ("applications:list", _("资助申请"), None),
+    ("applications:notice", _("公示"), None),
     ("applications:queue", _("待办"), "applications.work_queue"),
     ("applications:rechecks", _("抽查复核"), "applications.run_recheck"),
     ("programmes:funds", _("资金执行"), "programmes.view_funds"),

@@ -159,3 +159,14 @@ def test_home_panels_for_enterprise_and_staff(client, world):
     client.force_login(world.officer)
     page = client.get(reverse("core:home")).content.decode()
     assert "资助申请待办" in page and app.reference in page
+
+
+def test_anyone_signed_in_sees_the_notice_and_can_object(client, world):
+    app = advance(world, to="in_notice")
+    other = make_user("enterprise")
+    client.force_login(other)
+    page = client.get(reverse("applications:notice")).content.decode()
+    assert app.reference in page and world.enterprise.name in page
+    client.post(reverse("applications:notice"), {"application_id": app.pk, "filer_name": "同行企业",
+                                                 "content": "该项目设备未到位"})
+    assert app.objections.get().filer_name == "同行企业"
