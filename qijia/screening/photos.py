@@ -289,13 +289,44 @@ class FingerprintCache:
 # Hamming index over 64-bit codes
 
 
-_CHUNKS = 4
-_CHUNK_BITS = 16
+def _layout(n: int, radius: int) -> tuple[int, int]:
+    """(substrings m, flipped bits f) with m * (f + 1) > radius, cheapest for ``n`` codes.
+
+    Probing costs one bucket visit (a cache miss) per probe and one sequential check per code in
+    the bucket: few wide substrings suit a large index, more narrow ones a small index.
+    """
+    best: tuple[float, int, int] | None = None
+    for m in range(2, 17):
+        f = radius // m  # smallest f with m * (f + 1) > radius
+        width = 64 // m
+        probes = sum(_comb(width, k) for k in range(f + 1)) * m
+        checks = probes * n / float(1 << width)
+        cost = probes * 25.0 + checks * 1.5
+        if width > 20:
+            continue
+        if best is None or cost < best[0]:
+            best = (cost, m, f)
+    assert best is not None
+    return best[1], best[2]
 
 
-def _flip_masks(flips: int) -> np.ndarray:
-    """Every 16-bit mask with at most ``flips`` bits set (the probes of one substring)."""
-    values = np.arange(1 << _CHUNK_BITS, dtype=np.uint32)
+def _comb(n: int, k: int) -> int:
+    from math import comb
+
+    return comb(n, k)
+
+
+def _substrings(m: int) -> tuple[np.ndarray, np.ndarray]:
+    """Shift and width of each of the ``m`` substrings covering the 64 bits."""
+    widths = np.full(m, 64 // m, dtype=np.int64)
+    widths[: 64 % m] += 1
+    shifts = np.concatenate([[0], np.cumsum(widths)[:-1]]).astype(np.int64)
+    return shifts, widths
+
+
+def _flip_masks(width: int, flips: int) -> np.ndarray:
+    """Every ``width``-bit mask with at most ``flips`` bits set (the probes of one substring)."""
+    values = np.arange(1 << width, dtype=np.uint32)
     return values[np.bitwise_count(values) <= flips].astype(np.uint64)
 
 
@@ -308,76 +339,80 @@ def _popcount64(x: np.uint64) -> int:  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True)
-def _mih_search(queries, sorted_codes, sorted_ids, starts, masks, radius, flips,
-                min_id):  # pragma: no cover - compiled
-    """Multi-index search of every query; returns (query row, stored row, distance) arrays.
+def _mih_chunk(queries, c, shifts, widths, sorted_codes, sorted_ids, starts, masks, radius,
+               flips, min_id, out_q, out_id, out_d):  # pragma: no cover - compiled
+    """Search every query through substring ``c``; returns the count (-1 if the buffer is full).
 
     A code found through substring c is reported only if no earlier substring was within
     ``flips`` bits of the query (that substring reported it already): no duplicates without a
     hash set. ``min_id[q]`` skips stored rows below it (a self-join reports i < j once).
     """
-    chunk_mask = np.uint64(0xFFFF)
-    cap = max(1024, 4 * len(queries))
-    out_q = np.empty(cap, dtype=np.int64)
-    out_id = np.empty(cap, dtype=np.int64)
-    out_d = np.empty(cap, dtype=np.int32)
+    cap = len(out_q)
     n = 0
+    shift = np.uint64(shifts[c])
+    mask_c = (np.uint64(1) << np.uint64(widths[c])) - np.uint64(1)
     for qi in range(len(queries)):
         q = queries[qi]
         floor = min_id[qi]
-        for c in range(4):
-            qc = (q >> np.uint64(16 * c)) & chunk_mask
-            for m in masks:
-                bucket = np.int64(qc ^ m)
-                for k in range(starts[c, bucket], starts[c, bucket + 1]):
-                    row = sorted_ids[c, k]
-                    if row < floor:
-                        continue
-                    x = sorted_codes[c, k] ^ q
-                    d = _popcount64(x)
-                    if d > radius:
-                        continue
-                    duplicate = False
-                    for e in range(c):
-                        if _popcount64((x >> np.uint64(16 * e)) & chunk_mask) <= flips:
-                            duplicate = True
-                            break
-                    if duplicate:
-                        continue
-                    if n == cap:
-                        cap *= 2
-                        grown_q = np.empty(cap, dtype=np.int64)
-                        grown_id = np.empty(cap, dtype=np.int64)
-                        grown_d = np.empty(cap, dtype=np.int32)
-                        grown_q[:n] = out_q[:n]
-                        grown_id[:n] = out_id[:n]
-                        grown_d[:n] = out_d[:n]
-                        out_q, out_id, out_d = grown_q, grown_id, grown_d
-                    out_q[n] = qi
-                    out_id[n] = row
-                    out_d[n] = d
-                    n += 1
-    return out_q[:n].copy(), out_id[:n].copy(), out_d[:n].copy()
+        qc = (q >> shift) & mask_c
+        for m in masks:
+            if m > mask_c:  # masks ascend; wider than this substring from here on
+                break
+            bucket = np.int64(qc ^ m)
+            for k in range(starts[c, bucket], starts[c, bucket + 1]):
+                x = sorted_codes[c, k] ^ q
+                d = _popcount64(x)
+                if d > radius:
+                    continue
+                row = sorted_ids[c, k]  # read only on a hit: one cache miss less per bucket
+                if row < floor:
+                    continue
+                duplicate = False
+                for e in range(c):
+                    part = (x >> np.uint64(shifts[e])) & (
+                        (np.uint64(1) << np.uint64(widths[e])) - np.uint64(1))
+                    if _popcount64(part) <= flips:
+                        duplicate = True
+                        break
+                if duplicate:
+                    continue
+                if n == cap:
+                    return -1
+                out_q[n] = qi
+                out_id[n] = row
+                out_d[n] = d
+                n += 1
+    return n
+
+
+@numba.njit(cache=True, parallel=True)
+def _mih_search(queries, shifts, widths, sorted_codes, sorted_ids, starts, masks, radius,
+                flips, min_id, cap, out_q, out_id, out_d, counts):  # pragma: no cover
+    """All substrings in parallel, each into its own slice of the output buffers."""
+    for c in numba.prange(len(shifts)):
+        counts[c] = _mih_chunk(queries, c, shifts, widths, sorted_codes, sorted_ids, starts,
+                               masks, radius, flips, min_id, out_q[c * cap : (c + 1) * cap],
+                               out_id[c * cap : (c + 1) * cap], out_d[c * cap : (c + 1) * cap])
 
 
 class HashIndex:
     """All 64-bit codes within a Hamming radius, by multi-index hashing (Norouzi et al.).
 
-    Four tables keyed by 16-bit substrings; probing each with up to ``flips`` bits flipped finds
-    every code within ``4 * flips + 3`` bits (pigeonhole) while reading a few hundred small
-    buckets instead of the whole index. Codes are stored sorted per substring, so a bucket is
-    one contiguous run; the loop is compiled with numba and runs on all cores.
+    The codes are cut into m substrings; probing each substring's table with up to f bits
+    flipped finds every code within the radius as long as m * (f + 1) > radius (pigeonhole),
+    reading a few hundred small buckets instead of the whole index. m and f are chosen for the
+    index size (``_layout``). Codes are stored sorted per substring, so a bucket is one
+    contiguous run; the loop is compiled with numba, one substring per core.
     """
 
     def __init__(self, radius: int = CANDIDATE_RADIUS):
-        if radius < 0 or radius > 15:
-            raise ValueError("radius must be within 0..15")
+        if radius < 0 or radius > 24:
+            raise ValueError("radius must be within 0..24")
         self.radius = radius
-        self.flips = radius // 4  # smallest f with 4 * f + 3 >= radius
-        self._masks = _flip_masks(self.flips)
         self._parts: list[np.ndarray] = []
         self._codes = np.empty(0, dtype=np.uint64)
-        self._tables: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._tables: tuple | None = None
+        self.layout: tuple[int, int] = (0, 0)
 
     @property
     def ntotal(self) -> int:
@@ -393,33 +428,54 @@ class HashIndex:
             self._parts.append(np.asarray(codes, dtype=np.uint64).ravel())
             self._tables = None
 
-    def _build(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def memory_bytes(self) -> int:
+        tables = self._build()
+        return int(self._codes.nbytes + sum(t.nbytes for t in tables if isinstance(t, np.ndarray)))
+
+    def _build(self) -> tuple:
         if self._parts:
             self._codes = np.concatenate([self._codes, *self._parts])
             self._parts = []
             self._tables = None
         if self._tables is None:
             n = len(self._codes)
-            sorted_codes = np.empty((_CHUNKS, n), dtype=np.uint64)
-            sorted_ids = np.empty((_CHUNKS, n), dtype=np.int64)
-            starts = np.empty((_CHUNKS, (1 << _CHUNK_BITS) + 1), dtype=np.int64)
-            for c in range(_CHUNKS):
-                key = ((self._codes >> np.uint64(_CHUNK_BITS * c)) & np.uint64(0xFFFF))
-                key = key.astype(np.uint16)
+            m, flips = _layout(n, self.radius)
+            shifts, widths = _substrings(m)
+            sorted_codes = np.empty((m, n), dtype=np.uint64)
+            sorted_ids = np.empty((m, n), dtype=np.int64)
+            starts = np.zeros((m, (1 << int(widths.max())) + 1), dtype=np.int64)
+            for c in range(m):
+                key = (self._codes >> np.uint64(shifts[c])) & np.uint64((1 << widths[c]) - 1)
+                key = key.astype(np.int64)
                 order = np.argsort(key, kind="stable")
                 sorted_codes[c] = self._codes[order]
                 sorted_ids[c] = order
-                starts[c, 0] = 0
-                starts[c, 1:] = np.cumsum(np.bincount(key, minlength=1 << _CHUNK_BITS))
-            self._tables = (sorted_codes, sorted_ids, starts)
+                counts = np.bincount(key, minlength=1 << int(widths[c]))
+                starts[c, 1 : len(counts) + 1] = np.cumsum(counts)
+                starts[c, len(counts) + 1 :] = n
+            masks = _flip_masks(int(widths.max()), flips)
+            self._tables = (shifts, widths, sorted_codes, sorted_ids, starts, masks, flips)
+            self.layout = (m, flips)
         return self._tables
 
     def _run(self, queries: np.ndarray, min_id: np.ndarray
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        sorted_codes, sorted_ids, starts = self._build()
+        shifts, widths, sorted_codes, sorted_ids, starts, masks, flips = self._build()
         queries = np.ascontiguousarray(queries, dtype=np.uint64)
-        return _mih_search(queries, sorted_codes, sorted_ids, starts, self._masks,
-                           self.radius, self.flips, min_id)
+        m = len(shifts)
+        cap = max(4096, 2 * len(queries))
+        while True:
+            out_q = np.empty(m * cap, dtype=np.int64)
+            out_id = np.empty(m * cap, dtype=np.int64)
+            out_d = np.empty(m * cap, dtype=np.int32)
+            counts = np.zeros(m, dtype=np.int64)
+            _mih_search(queries, shifts, widths, sorted_codes, sorted_ids, starts, masks,
+                        self.radius, flips, min_id, cap, out_q, out_id, out_d, counts)
+            if (counts >= 0).all():
+                break
+            cap *= 4
+        keep = np.concatenate([np.arange(c * cap, c * cap + counts[c]) for c in range(m)])
+        return out_q[keep], out_id[keep], out_d[keep]
 
     def search(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(query row, index row, distance) for every indexed code within the radius."""
@@ -431,6 +487,9 @@ class HashIndex:
     def self_join(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every pair (i < j) of indexed codes within the radius."""
         codes = self.codes
+        if not len(codes):
+            empty = np.empty(0, dtype=np.int64)
+            return empty, empty, empty.astype(np.int32)
         return self._run(codes, np.arange(1, len(codes) + 1, dtype=np.int64))
 
 
