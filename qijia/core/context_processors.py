@@ -20,6 +20,7 @@ NAV = [
     ("applications:notice", _("公示"), None),
     ("applications:queue", _("待办"), "applications.work_queue"),
     ("applications:rechecks", _("抽查复核"), "applications.run_recheck"),
+    ("programmes:list", _("专项管理"), "programmes.view_drafts"),
     ("programmes:funds", _("资金执行"), "programmes.view_funds"),
     ("audit:list", _("审计记录"), "audit.view"),
     ("registry:list", _("不予资助名单"), "registry.search"),

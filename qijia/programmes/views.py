@@ -100,3 +100,113 @@ def funds_xlsx(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = f'attachment; filename="funds-{year}.xlsx"'
     return response
 
+
+
+def _parse_value(fact: str, raw: str):  # noqa: ANN202 - JSON value for a criterion
+    from .eligibility import FLAG_FACTS, SET_FACTS
+
+    if fact in SET_FACTS:
+        return [part.strip() for part in raw.replace("，", ",").split(",") if part.strip()]
+    if fact in FLAG_FACTS:
+        return None
+    return raw.strip()
+
+
+@login_required
+def programme_new(request: HttpRequest) -> HttpResponse:
+    """Staff create a programme (draft) for their own section."""
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from . import services as ps
+    from .permissions import allowed
+
+    if not allowed(request.user, "programmes.manage", ps.section_target(request.user.org_unit)):
+        return render(request, "core/error.html", {"message": "只有科室经办人员可以新建专项",
+                                                   "status": 403}, status=403)
+    if request.method == "POST":
+        p = request.POST
+        materials = [
+            {"code": f"m{i}", "label": label.strip(), "kind": kind, "required": True}
+            for i, (label, kind) in enumerate(zip(p.getlist("material_label"),
+                                                 p.getlist("material_kind"), strict=False))
+            if label.strip()
+        ]
+        try:
+            programme = ps.programme_create(
+                actor=request.user, code=p.get("code", ""), title=p.get("title", ""),
+                section=request.user.org_unit, max_amount=p.get("max_amount", ""),
+                major_threshold=p.get("major_threshold", ""),
+                notice_days=int(p.get("notice_days") or 7),
+                expert_review_required=p.get("expert_review_required") == "1",
+                policy_text=p.get("policy_text", ""), guide=p.get("guide", ""),
+                required_materials=materials,
+                recheck_share_pct=p.get("recheck_share_pct") or "10",
+            )
+        except DomainError as exc:
+            messages.error(request, exc.message + ("（" + "；".join(exc.fields.values()) + "）"
+                                                   if exc.fields else ""))
+        else:
+            return redirect("programmes:manage", programme.pk)
+    return render(request, "programmes/new.html", {"form": request.POST})
+
+
+@login_required
+def programme_manage(request: HttpRequest, programme_id: int) -> HttpResponse:
+    """Criteria, status, calls, budget and budget adjustments of one programme."""
+    import datetime as dt
+
+    from django.contrib import messages
+    from django.shortcuts import redirect
+
+    from . import services as ps
+    from .models import AdjustmentStatus, Fact, Operator
+    from .permissions import allowed
+
+    programme = programme_get(actor=request.user, programme_id=programme_id)
+    can_manage = allowed(request.user, "programmes.manage", programme)
+    can_decide = allowed(request.user, "programmes.decide_budget", programme)
+    if not (can_manage or can_decide):
+        return render(request, "core/error.html", {"message": "只有主管科室可以管理该专项",
+                                                   "status": 403}, status=403)
+    if request.method == "POST":
+        p, u, op = request.POST, request.user, request.POST.get("op", "")
+        try:
+            if op == "criterion":
+                ps.criterion_add(actor=u, programme_id=programme.pk, fact=p.get("fact", ""),
+                                 operator=p.get("operator", ""),
+                                 value=_parse_value(p.get("fact", ""), p.get("value", "")),
+                                 label=p.get("label", ""))
+            elif op in ("published", "retired"):
+                ps.programme_set_status(actor=u, programme_id=programme.pk, status=op)
+            elif op == "call":
+                ps.call_create(actor=u, programme_id=programme.pk, title=p.get("title", ""),
+                               year=int(p.get("year") or 0),
+                               opens_on=dt.date.fromisoformat(p.get("opens_on", "")),
+                               closes_on=dt.date.fromisoformat(p.get("closes_on", "")))
+            elif op == "budget":
+                ps.budget_set(actor=u, programme_id=programme.pk, year=int(p.get("year") or 0),
+                              amount=p.get("amount", ""))
+            elif op == "adjust":
+                ps.budget_adjustment_request(actor=u, budget_id=int(p.get("budget_id") or 0),
+                                             delta=p.get("delta", ""), reason=p.get("reason", ""))
+            elif op in ("approve_adjustment", "reject_adjustment"):
+                ps.budget_adjustment_decide(actor=u, adjustment_id=int(p.get("adjustment_id") or 0),
+                                            approve=op == "approve_adjustment",
+                                            note=p.get("note", ""))
+            else:
+                raise ValueError(op)
+        except DomainError as exc:
+            messages.error(request, exc.message + ("（" + "；".join(exc.fields.values()) + "）"
+                                                   if exc.fields else ""))
+        except ValueError:
+            messages.error(request, "请求参数有误（日期请用 YYYY-MM-DD，年度为数字）")
+        else:
+            messages.success(request, "已保存")
+        return redirect("programmes:manage", programme.pk)
+    budgets = programme.budgets.prefetch_related("adjustments").order_by("-year")
+    return render(request, "programmes/manage.html", {
+        "programme": programme, "can_manage": can_manage, "can_decide": can_decide,
+        "facts": Fact.choices, "operators": Operator.choices, "budgets": budgets,
+        "pending": AdjustmentStatus.PENDING, "this_year": timezone.localdate().year,
+    })
