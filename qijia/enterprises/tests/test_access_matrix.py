@@ -202,3 +202,26 @@ def test_only_officers_reach_the_edit_pages(user_factory, towns, two_enterprises
     a = two_enterprises[0]
     assert client.get("/enterprises/new/").status_code == 403
     assert client.get(f"/enterprises/{a.uscc}/edit/").status_code in (403, 404)
+
+
+def test_openapi_document_describes_the_enterprise_endpoints(user_factory):
+    client = client_for(user_factory("officer"))
+    document = client.get("/api/v1/openapi.json").json()
+    paths = document["paths"]
+    assert "/api/v1/enterprises/" in paths and "/api/v1/enterprises/{uscc}" in paths
+    params = {p["name"] for p in paths["/api/v1/enterprises/"]["get"]["parameters"]}
+    assert {"q", "town", "industry", "size_class", "status", "page", "page_size"} <= params
+
+
+def test_api_paginates_and_validates_page_size(user_factory, towns):
+    from qijia.core.testing import EnterpriseFactory
+
+    for i in range(7):
+        EnterpriseFactory(name=f"东莞市分页测试{i:02d}有限公司", town=towns[0])
+    client = client_for(user_factory("officer"))
+    first = client.get("/api/v1/enterprises/", {"q": "分页测试", "page_size": 3}).json()
+    assert (first["count"], first["num_pages"], len(first["items"])) == (7, 3, 3)
+    last = client.get("/api/v1/enterprises/", {"q": "分页测试", "page_size": 3, "page": 3}).json()
+    assert [i["name"] for i in last["items"]] == ["东莞市分页测试06有限公司"]
+    bad = client.get("/api/v1/enterprises/", {"page": "x"})
+    assert bad.status_code == 422 and bad.json()["code"] == "validation_failed"
