@@ -107,12 +107,12 @@ def baseline(sample: int) -> dict[str, Any]:
     for chunk in generator.generate_persons(plan, 1):
         for p in chunk:
             (h, enc, masked) = loader.protect_id_numbers([p.id_number])[0]
-            obj = Person(
+            row = Person(
                 name=p.name, id_number_hash=h, id_number_encrypted=enc, id_number_masked=masked,
                 phone=p.phone, email=p.email,
             )  # fmt: skip
-            obj.save()
-            person_ids.append(obj.pk)
+            row.save()
+            person_ids.append(row.pk)
     result["persons"] = len(person_ids) / (time.perf_counter() - started)
 
     ownership = generator.generate_ownership(plan, 1, enterprises)
@@ -133,8 +133,8 @@ def baseline(sample: int) -> dict[str, Any]:
     started = time.perf_counter()
     count = 0
     for block in blocks:
-        for row in generator.indicator_rows(block, months, season):
-            MonthlyIndicator(**dict(zip(generator.INDICATOR_COLUMNS, row, strict=True))).save()
+        for values in generator.indicator_rows(block, months, season):
+            MonthlyIndicator(**dict(zip(generator.INDICATOR_COLUMNS, values, strict=True))).save()
             count += 1
     result["indicators"] = count / (time.perf_counter() - started)
     return result

@@ -25,7 +25,13 @@ SQLITE_BATCH = 2_000
 
 
 def column_names(model: type[models.Model], fields: Sequence[str]) -> list[str]:
-    return [model._meta.get_field(name).column for name in fields]
+    columns = []
+    for name in fields:
+        field = model._meta.get_field(name)
+        if not isinstance(field, models.Field) or not field.column:
+            raise ValueError(f"{model.__name__}.{name} is not a concrete column")
+        columns.append(field.column)
+    return columns
 
 
 def copy_rows(
@@ -49,11 +55,11 @@ def copy_rows(
     for row in rows:
         batch.append(model(**dict(zip(fields, row, strict=True))))
         if len(batch) >= SQLITE_BATCH:
-            model.objects.bulk_create(batch)
+            model._default_manager.bulk_create(batch)
             count += len(batch)
             batch = []
     if batch:
-        model.objects.bulk_create(batch)
+        model._default_manager.bulk_create(batch)
         count += len(batch)
     return count
 
@@ -73,7 +79,7 @@ def copy_text(model: type[models.Model], fields: Sequence[str], chunks: Iterable
 
 def next_id(model: type[models.Model]) -> int:
     """The first free primary key: rows get explicit ids so later rows can point at them."""
-    last = model.objects.aggregate(m=models.Max("pk"))["m"]
+    last = model._default_manager.aggregate(m=models.Max("pk"))["m"]
     return (last or 0) + 1
 
 

@@ -16,7 +16,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def seeded():
-    call_command("seed", "--scale", "demo", "--seed", "3", "--no-progress", stdout=io.StringIO())
+    call_command(
+        "seed", "--scale", "demo", "--seed", "3", "--no-progress",
+        "--step", "demo.org_units", "--step", "demo.registry", stdout=io.StringIO(),
+    )  # fmt: skip
 
 
 def _accounts(**kwargs):

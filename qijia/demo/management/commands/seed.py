@@ -7,7 +7,7 @@ import json
 import resource
 import time
 from pathlib import Path
-from typing import Any
+from typing import IO, Any, cast
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -66,7 +66,7 @@ class Command(BaseCommand):
         ctx = SeedContext(
             scale=options["scale"],
             seed=options["seed"],
-            stdout=self.stdout._out,  # raw stream: tqdm redraws with \r
+            stdout=cast(IO[str], self.stdout._out),  # raw stream: tqdm redraws with \r
             show_progress=not options["no_progress"],
             end_month=options["end_month"],
             workers=options["workers"],
