@@ -73,6 +73,7 @@ MAX_PIXELS = 200_000_000
 
 # Verification thresholds, calibrated on photogen pairs (see qijia/bench/photos.py).
 MIN_INLIERS = 12
+DENSE_MAX_HASH_DISTANCE = 8  # window-hash distance under which the dense fallback may run
 CONTAINED = 0.93  # the smaller frame lies (almost) entirely inside the larger one
 MIN_COVER = 0.74  # and covers at least this share of it (spec: 80%, minus estimation error)
 MIN_NCC = 0.90  # aligned pixels agree after brightness/contrast normalisation
@@ -539,7 +540,8 @@ class _FeatureCache:
         pts /= np.array([kx, ky], dtype=np.float32)
         if desc is None:
             desc = np.empty((0, 128), dtype=np.float32)
-        value = (pts, desc.astype(np.float32))
+        # SIFT descriptor entries are 0..255: uint8 keeps 4,096 photos' features in ~200 MB.
+        value = (pts, np.clip(np.rint(desc), 0, 255).astype(np.uint8))
         with self._lock:
             self._items[key] = value
             while len(self._items) > self.capacity:
@@ -752,7 +754,7 @@ def compare(a: PhotoPrint, b: PhotoPrint, mirrored: Sequence[bool] = (False, Tru
         pts_b, desc_b = _FEATURES.get(b, flip, stretch)
         if len(desc_a) < 2 or len(desc_b) < 2:
             continue
-        knn = _MATCHER.knnMatch(desc_a, desc_b, k=2)
+        knn = _MATCHER.knnMatch(desc_a.astype(np.float32), desc_b.astype(np.float32), k=2)
         # Lowe's ratio test: keep a match only when it is clearly better than the runner-up.
         pairs = [(p[0].queryIdx, p[0].trainIdx) for p in knn
                  if len(p) == 2 and p[0].distance < 0.8 * p[1].distance]
@@ -773,6 +775,12 @@ def compare(a: PhotoPrint, b: PhotoPrint, mirrored: Sequence[bool] = (False, Tru
         if evidence["ncc"] >= MIN_NCC and evidence["inliers"] >= 3 * MIN_INLIERS:
             # A confident alignment that failed the spec's tests: a different shot, decided.
             return None
+    # The dense search costs ~100x a keypoint match, so it only runs for pairs whose window
+    # hashes are close: the textureless or repetitive pictures keypoints cannot align.
+    near = int(min(hamming(a.codes[:, None], b.codes[None, :]).min(),
+                   hamming(a.codes[:, None], b.mirror_codes[None, :]).min()))
+    if near > DENSE_MAX_HASH_DISTANCE:
+        return None
     for flip in mirrored:
         for big, small in ((a, b), (b, a)):
             found = _dense_search(big, small, flip)
