@@ -279,3 +279,51 @@ def enterprise_prefetch_roles() -> Prefetch:
         queryset=PersonRole.objects.filter(role="legal_representative").select_related("person"),
         to_attr="legal_representatives",
     )
+
+
+@dataclass
+class PersonLookup:
+    person: Any
+    roles: list[PersonRole]
+    visible_ids: set[int]
+
+
+def person_lookup(*, actor: Any, id_number: str) -> PersonLookup | None:
+    """Find a person by full identity number (matched through the keyed hash) with every role they
+    hold. Who someone is across enterprises is sensitive: only the roles that may read identity
+    numbers may ask, and each lookup is an audited read (hit or miss)."""
+    from django.db import transaction
+
+    from qijia.audit.services import audit_read
+    from qijia.core import pii
+    from qijia.core.errors import ValidationFailed
+
+    from .models import Person
+
+    require(actor, "enterprises.reveal_id_number")
+    try:
+        number = identifiers.validate_id_number(id_number)
+    except identifiers.IdentifierError as exc:
+        raise ValidationFailed(
+            exc.message, code=exc.code, fields={"id_number": exc.message}
+        ) from None
+    person = Person.objects.filter(id_number_hash=pii.match_hash(number)).first()
+    with transaction.atomic():
+        audit_read(
+            actor=actor,
+            action="enterprises.person.lookup",
+            obj=person,
+            object_type="enterprises.person",
+            object_repr=str(person) if person else "未找到",
+            detail={"id_number_masked": identifiers.mask_id_number(number), "found": bool(person)},
+        )
+    if person is None:
+        return None
+    roles = list(
+        PersonRole.objects.filter(person=person)
+        .select_related("enterprise__town")
+        .order_by("enterprise__name", "role")
+    )
+    ids = {r.enterprise_id for r in roles}
+    visible = set(visible_enterprises(actor).filter(pk__in=ids).values_list("pk", flat=True))
+    return PersonLookup(person=person, roles=roles, visible_ids=visible)

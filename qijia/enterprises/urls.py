@@ -11,6 +11,7 @@ urlpatterns = [
     path("import/<int:pk>/", views.import_batch, name="import_batch"),
     path("import/<int:pk>/report.xlsx", views.import_report, name="import_report"),
     path("import/template/<slug:kind>.xlsx", views.import_template, name="import_template"),
+    path("persons/", views.person_lookup, name="person_lookup"),
     path("persons/<int:role_pk>/reveal/", views.reveal_id_number, name="reveal_id_number"),
     path("new/", views.enterprise_new, name="new"),
     path("<str:uscc>/edit/", views.enterprise_edit, name="edit"),

@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from qijia.core.errors import DomainError, NotFound
 from qijia.core.views import render_domain_error
@@ -90,6 +90,7 @@ def enterprise_list(request: HttpRequest) -> HttpResponse:
         "query": urlencode(query),
         "can_export": allowed(request.user, "enterprises.export"),
         "can_change": allowed(request.user, "enterprises.change_enterprise"),
+        "can_lookup_person": allowed(request.user, "enterprises.reveal_id_number"),
         "filters": filters,
     }
     template = (
@@ -323,6 +324,31 @@ def import_template(request: HttpRequest, kind: str) -> HttpResponse:
         f"attachment; filename*=UTF-8''{json.dumps(kind)[1:-1]}-template.xlsx"
     )
     return response
+
+
+@login_required
+@domain_errors
+@require_http_methods(["GET", "POST"])
+@never_cache
+def person_lookup(request: HttpRequest) -> HttpResponse:
+    """Who is this person across enterprises? By full identity number; audited. The number is
+    POSTed, never put in a URL (where logs, history and the Referer header would keep it)."""
+    require(request.user, "enterprises.reveal_id_number")
+    number = (request.POST.get("id_number") or "").strip() if request.method == "POST" else ""
+    result, error = None, ""
+    if number:
+        try:
+            result = selectors.person_lookup(actor=request.user, id_number=number)
+        except DomainError as exc:
+            if exc.status != 422:
+                raise
+            error = exc.message
+    return render(
+        request,
+        "enterprises/person_lookup.html",
+        {"searched": bool(number) and not error, "result": result, "error": error},
+        status=422 if error else 200,
+    )
 
 
 def list_url_with(**params: Any) -> str:

@@ -380,3 +380,39 @@ def test_a_complete_uscc_is_an_exact_lookup():
     assert condition.children == [("uscc", code)]
     assert selectors.search_condition("精密").children == [("name__contains", "精密")]
     assert ("name__icontains", "abc") in selectors.search_condition("abc").children
+
+
+def test_person_lookup_by_id_number_lists_roles_and_is_audited_hit_or_miss(user_factory):
+    officer = user_factory("officer")
+    a, b = EnterpriseFactory(), EnterpriseFactory()
+    number = make_id_number(41)
+    person = services.person_create(actor=officer, id_number=number, name="褚二")
+    services.person_role_set(
+        actor=officer, person=person, enterprise=a, role="legal_representative"
+    )
+    services.person_role_set(
+        actor=officer, person=person, enterprise=b, role="shareholder", share_pct="20"
+    )
+    inspector = user_factory("inspector")
+    client = Client()
+    client.force_login(inspector)
+    html = client.post("/enterprises/persons/", {"id_number": number.lower()}).content.decode()
+    assert (
+        a.name in html and b.name in html and person.id_number_masked in html and number not in html
+    )
+    missing = client.post("/enterprises/persons/", {"id_number": make_id_number(42)})
+    assert "没有登记该身份证号码" in missing.content.decode()
+    bad = client.post("/enterprises/persons/", {"id_number": "123"})
+    assert bad.status_code == 422 and "18位" in bad.content.decode()
+    events = list(AuditEvent.objects.filter(action="enterprises.person.lookup").order_by("seq"))
+    assert [e.after["found"] for e in events] == [True, False]
+    assert all(e.is_read and number not in str(e.after) for e in events)
+
+
+@pytest.mark.parametrize("role", ["town", "enterprise", "partner", "expert"])
+def test_person_lookup_is_refused_to_roles_that_cannot_read_id_numbers(user_factory, role):
+    client = Client()
+    client.force_login(user_factory(role))
+    response = client.post("/enterprises/persons/", {"id_number": make_id_number(43)})
+    assert response.status_code == 403
+    assert not AuditEvent.objects.filter(action="enterprises.person.lookup").exists()
