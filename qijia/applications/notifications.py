@@ -13,8 +13,11 @@ from qijia.notifications.services import notify
 
 from .models import Application
 
-#: Actions after which the owning section has work to do.
-STAFF_ACTIONS = {"submit", "resubmit", "select_for_recheck"}
+#: Actions after which the owning section (its officers and its head) has the next step.
+STAFF_ACTIONS = {
+    "submit", "resubmit", "pass_formal_review", "record_expert_review", "approve",
+    "record_leadership_decision", "close_notice", "select_for_recheck", "withdraw",
+}
 
 
 def _link(app: Application) -> str:

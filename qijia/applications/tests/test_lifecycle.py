@@ -370,3 +370,15 @@ def test_notifications_reach_the_enterprise(world):
     assert Notification.objects.filter(recipient=world.applicant,
                                        kind="applications.return_for_correction").exists()
     assert Notification.objects.filter(recipient=world.officer, kind="applications.submit.staff").exists()
+
+
+def test_section_hears_when_work_lands_on_its_desk(world):
+    from qijia.notifications.models import Notification
+
+    app = advance(world, to="awaiting_approval")
+    assert Notification.objects.filter(recipient=world.approver,
+                                       kind="applications.pass_formal_review.staff").exists()
+    s.application_approve(actor=world.approver, application_id=app.pk, amount="1000")
+    assert Notification.objects.filter(recipient=world.officer,
+                                       kind="applications.approve.staff").exists()
+    assert Notification.objects.filter(recipient=world.applicant, kind="applications.approve").exists()
