@@ -22,6 +22,7 @@ from .models import (
     Call,
     Criterion,
     Programme,
+    ProgrammeAttachment,
     ProgrammeBudget,
     ProgrammeStatus,
     SectionBudget,
@@ -322,3 +323,27 @@ def budget_adjustment_decide(
         audit_record(actor=actor, action=f"programmes.adjustment_{adjustment.status}",
                      obj=adjustment, before=before, after=snapshot(budget))
     return adjustment
+
+
+def programme_attachment_add(
+    *, actor: Any, programme_id: int, title: str, upload: Any
+) -> ProgrammeAttachment:
+    """Attach a policy document (PDF or image, checked by content, stored under its sha256)."""
+    from django.core.files.base import ContentFile
+
+    from qijia.applications.evidence import check_file
+
+    if not title.strip():
+        raise ValidationFailed("请填写附件标题", fields={"title": "必填"})
+    checked = check_file(upload, kind="other", field="file")
+    with transaction.atomic():
+        programme = _lock_programme(programme_id)
+        require(actor, "programmes.manage", programme)
+        attachment = ProgrammeAttachment(programme=programme, title=title.strip(),
+                                         sha256=checked.sha256)
+        attachment.file.save(checked.name, ContentFile(checked.content), save=False)
+        attachment.save()
+        audit_record(actor=actor, action="programmes.attachment_added", obj=attachment,
+                     after={"title": attachment.title, "sha256": checked.sha256,
+                            "name": checked.name})
+    return attachment

@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from qijia.applications.checks import registry_listings
-from qijia.core.errors import DomainError
+from qijia.core.errors import DomainError, NotFound
 
 from .selectors import (
     execution_progress,
@@ -33,6 +33,26 @@ def calculator(request: HttpRequest) -> HttpResponse:
         "enterprise": enterprise, "rows": rows, "listings": listings,
         "calls": open_calls() if enterprise is None else None,
     })
+
+
+@login_required
+def attachment_file(request: HttpRequest, attachment_id: int) -> HttpResponse:
+    """Policy attachments are public to signed-in users once the programme is visible to them."""
+    from django.http import FileResponse
+
+    from .models import ProgrammeAttachment
+
+    attachment = ProgrammeAttachment.objects.filter(pk=attachment_id).first()
+    try:
+        if attachment is None:
+            raise NotFound("附件不存在")
+        programme_get(actor=request.user, programme_id=attachment.programme_id)
+    except DomainError as exc:
+        return render(request, "core/error.html", {"message": exc.message, "status": exc.status},
+                      status=exc.status)
+    response = FileResponse(attachment.file.open("rb"))
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 @login_required
@@ -184,6 +204,10 @@ def programme_manage(request: HttpRequest, programme_id: int) -> HttpResponse:
                                year=int(p.get("year") or 0),
                                opens_on=dt.date.fromisoformat(p.get("opens_on", "")),
                                closes_on=dt.date.fromisoformat(p.get("closes_on", "")))
+            elif op == "attachment":
+                ps.programme_attachment_add(actor=u, programme_id=programme.pk,
+                                            title=p.get("title", ""),
+                                            upload=request.FILES.get("file"))
             elif op == "budget":
                 ps.budget_set(actor=u, programme_id=programme.pk, year=int(p.get("year") or 0),
                               amount=p.get("amount", ""))

@@ -55,3 +55,22 @@ def test_enterprise_cannot_manage(client):
     client.force_login(world.applicant)
     assert client.get(reverse("programmes:manage", args=[world.programme.pk])).status_code == 403
     assert client.get(reverse("programmes:new")).status_code == 403
+
+
+def test_policy_attachment_is_checked_stored_and_served(client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from qijia.applications.samples import pdf_bytes
+
+    world = make_world()
+    client.force_login(world.officer)
+    url = reverse("programmes:manage", args=[world.programme.pk])
+    r = client.post(url, {"op": "attachment", "title": "假文件",
+                          "file": SimpleUploadedFile("x.pdf", b"not a pdf")}, follow=True)
+    assert "x.pdf" in r.content.decode() and not world.programme.attachments.exists()
+    client.post(url, {"op": "attachment", "title": "政策原文",
+                      "file": SimpleUploadedFile("policy.pdf", pdf_bytes("policy"))})
+    attachment = world.programme.attachments.get()
+    client.force_login(world.applicant)
+    body = b"".join(client.get(reverse("programmes:attachment", args=[attachment.pk])).streaming_content)
+    assert body.startswith(b"%PDF-")
