@@ -384,3 +384,20 @@ def test_entry_list_scopes_an_enterprise_to_its_own_listings(make_entry, user_fa
     owner = user_factory("enterprise", enterprise=enterprise)
     assert list(selectors.entry_list(actor=owner)) == [own]
     assert list(selectors.entry_list(actor=user_factory("expert"))) == []
+
+
+def test_expiry_command_and_task_run_the_same_job(make_entry):
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    from qijia.registry.tasks import expire_entries
+
+    make_entry(valid_from=dt.date(2020, 1, 1), valid_to=dt.date(2020, 12, 31))
+    out = io.StringIO()
+    call_command("registry_expire", "--date", "2021-01-01", stdout=out)
+    assert "1" in out.getvalue()
+    make_entry(valid_from=dt.date(2020, 1, 1), valid_to=dt.date(2020, 6, 30))
+    assert expire_entries.apply().get() == 1
+    with pytest.raises(CommandError, match="不是有效日期"):
+        call_command("registry_expire", "--date", "2021-13-01")
