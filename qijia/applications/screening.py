@@ -52,7 +52,8 @@ def _neighbourhood(usccs: set[str], hops: int = 2) -> tuple[set[int], set[int]]:
     """Enterprise ids and person ids within ``hops`` role/holding edges of the given USCCs."""
     enterprise_ids = set(Enterprise.objects.filter(uscc__in=usccs).values_list("pk", flat=True))
     person_ids: set[int] = set()
-    frontier_e, frontier_p = set(enterprise_ids), set()
+    frontier_e: set[int] = set(enterprise_ids)
+    frontier_p: set[int] = set()
     for _ in range(hops):
         new_p = set(
             PersonRole.objects.filter(enterprise_id__in=frontier_e).values_list("person_id", flat=True)

@@ -113,8 +113,9 @@ def work_queue(*, actor: Any, today: dt.date | None = None) -> list[QueueItem]:
         else:
             started = timezone.localdate(app.status_changed_at) if app.status_changed_at else today
             due = started + dt.timedelta(days=days)
-        if app.status == Status.AWAITING_APPROVAL and app.pending_findings:
-            who = f"处置{app.pending_findings}项筛查发现后，{who}"
+        pending = getattr(app, "pending_findings", 0)  # annotated by application_list
+        if app.status == Status.AWAITING_APPROVAL and pending:
+            who = f"处置{pending}项筛查发现后，{who}"
         overdue = max(0, (today - due).days) if due else 0
         items.append(QueueItem(app, who, due, overdue))
     items.sort(key=lambda i: (-i.overdue_days, i.due_on or today))

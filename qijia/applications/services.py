@@ -526,7 +526,7 @@ def application_approve(*, actor: Any, application_id: int, amount: Any, note: s
 
 
 def application_record_leadership_decision(
-    *, actor: Any, application_id: int, meeting: str, meeting_date: dt.date, minute_ref: str,
+    *, actor: Any, application_id: int, meeting: str, meeting_date: dt.date | None, minute_ref: str,
     decision: str,
 ) -> Application:
     """Record the collective decision (会议、日期、纪要编号) a major payment needs (#15)."""

@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -300,7 +301,7 @@ def rescreen(request: HttpRequest, application_id: int) -> HttpResponse:
 
 
 @login_required
-def evidence_file(request: HttpRequest, evidence_id: int) -> HttpResponse:
+def evidence_file(request: HttpRequest, evidence_id: int) -> HttpResponseBase:
     try:
         evidence = evidence_get(actor=request.user, evidence_id=evidence_id)
     except DomainError as exc:

@@ -69,7 +69,7 @@ TRANSITIONS: dict[str, Transition] = {
 }
 
 #: When the programme needs no expert review, passing formal review goes straight to approval.
-SKIP_WITHOUT_EXPERTS = {S.EXPERT_REVIEW: S.AWAITING_APPROVAL}
+SKIP_WITHOUT_EXPERTS: dict[str, str] = {S.EXPERT_REVIEW: S.AWAITING_APPROVAL}
 
 
 def target_for(action: str, *, expert_review_required: bool) -> str:

@@ -135,7 +135,7 @@ def _lock_programme(programme_id: int) -> Programme:
 
 def programme_set_status(*, actor: Any, programme_id: int, status: str) -> Programme:
     """Publish a draft, or retire a published programme (retired: no new calls or applications)."""
-    allowed_moves = {
+    allowed_moves: dict[str, set[str]] = {
         ProgrammeStatus.PUBLISHED: {ProgrammeStatus.DRAFT},
         ProgrammeStatus.RETIRED: {ProgrammeStatus.PUBLISHED},
     }

@@ -6,6 +6,7 @@ import io
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -36,7 +37,7 @@ def calculator(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def attachment_file(request: HttpRequest, attachment_id: int) -> HttpResponse:
+def attachment_file(request: HttpRequest, attachment_id: int) -> HttpResponseBase:
     """Policy attachments are public to signed-in users once the programme is visible to them."""
     from django.http import FileResponse
 
