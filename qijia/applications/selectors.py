@@ -91,6 +91,16 @@ def evidence_get(*, actor: Any, evidence_id: int) -> EvidenceFile:
     return evidence
 
 
+def due_date(app: Application, *, today: dt.date) -> dt.date | None:
+    """When the current step should be done: the notice's end for a notice, else the step's
+    start plus its days in WAITING_FOR."""
+    _who, days = WAITING_FOR[app.status]
+    if app.status == Status.IN_NOTICE:
+        return app.notice_ends_on + dt.timedelta(days=1) if app.notice_ends_on else None
+    started = timezone.localdate(app.status_changed_at) if app.status_changed_at else today
+    return started + dt.timedelta(days=days)
+
+
 @dataclass(frozen=True)
 class QueueItem:
     application: Application
@@ -107,12 +117,8 @@ def work_queue(*, actor: Any, today: dt.date | None = None) -> list[QueueItem]:
     apps = application_list(actor=actor).filter(status__in=list(WAITING_FOR))
     items = []
     for app in apps:
-        who, days = WAITING_FOR[app.status]
-        if app.status == Status.IN_NOTICE:
-            due = app.notice_ends_on + dt.timedelta(days=1) if app.notice_ends_on else None
-        else:
-            started = timezone.localdate(app.status_changed_at) if app.status_changed_at else today
-            due = started + dt.timedelta(days=days)
+        who, _days = WAITING_FOR[app.status]
+        due = due_date(app, today=today)
         pending = getattr(app, "pending_findings", 0)  # annotated by application_list
         if app.status == Status.AWAITING_APPROVAL and pending:
             who = f"处置{pending}项筛查发现后，{who}"

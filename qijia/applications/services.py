@@ -805,3 +805,28 @@ def clawback_record_receipt(
                      after={"amount": str(value), "received_on": received_on.isoformat(),
                             "recovered": str(clawback.recovered)})
     return clawback
+
+
+def overdue_notify(*, today: dt.date | None = None) -> int:
+    """One notification per section that has overdue applications, listing them. Returns how
+    many sections were told. Runs as the platform (a daily task), so no actor."""
+    from qijia.notifications.services import notify
+
+    from .selectors import WAITING_FOR, due_date
+
+    today = today or _today()
+    by_section: dict[int, list[str]] = {}
+    apps = Application.objects.filter(status__in=list(WAITING_FOR)).select_related("programme")
+    for app in apps.order_by("reference"):
+        who, _days = WAITING_FOR[app.status]
+        due = due_date(app, today=today)
+        if due is not None and due < today:
+            by_section.setdefault(app.programme.section_id, []).append(
+                f"{app.reference}（{app.get_status_display()}，等待{who}，超期{(today - due).days}天）"
+            )
+    with transaction.atomic():
+        for section_id, lines in by_section.items():
+            notify(recipients_org_units=[section_id], kind="applications.overdue",
+                   title=f"资助申请超期提醒：{len(lines)}件", body="\n".join(lines),
+                   link="/applications/queue/")
+    return len(by_section)

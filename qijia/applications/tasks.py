@@ -31,3 +31,11 @@ def screen_application(application_id: int) -> int:
                          object_type="applications.application", object_id=str(application_id),
                          after={"error": f"{type(exc).__name__}: {exc}"[:500]})
         return -1
+
+
+@shared_task(name="applications.notify_overdue")
+def notify_overdue() -> int:
+    """Daily: tell each section what of its work is overdue (the work queue's overdue items)."""
+    from .services import overdue_notify
+
+    return overdue_notify()

@@ -382,3 +382,13 @@ def test_section_hears_when_work_lands_on_its_desk(world):
     assert Notification.objects.filter(recipient=world.officer,
                                        kind="applications.approve.staff").exists()
     assert Notification.objects.filter(recipient=world.applicant, kind="applications.approve").exists()
+
+
+def test_overdue_work_is_notified_to_the_section(world):
+    from qijia.notifications.models import Notification
+
+    app = advance(world, to="submitted")
+    assert s.overdue_notify(today=timezone.localdate()) == 0
+    assert s.overdue_notify(today=timezone.localdate() + dt.timedelta(days=6)) == 1
+    note = Notification.objects.get(recipient=world.officer, kind="applications.overdue")
+    assert app.reference in note.body and "超期1天" in note.body
