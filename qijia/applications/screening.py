@@ -1,12 +1,14 @@
 """Django adapter for the screening engine: database rows in, ScreeningFinding rows out.
 
 The engine (qijia.screening, no Django) screens a Bundle. For one submitted application we build a
-bundle of: every application that could collide with it — all applications with photos (near-
-duplicate photos can come from anywhere) and those sharing an invoice number — plus the part of the
-enterprise registry that can link the applicant to its sellers (the radius-2 neighbourhoods of the
+bundle of the applications that could collide with it on invoices (those sharing an invoice
+number) plus the part of the enterprise registry that can link the applicant to its sellers (the radius-2 neighbourhoods of the
 applicant and of each seller through roles and holdings: a path of ≤ 4 edges has its middle node
 within 2 of both ends, the engine's own argument). Only findings about the screened application are
 stored; re-screening keeps earlier findings and their disposals (unique by kind and subject).
+
+Photos are compared through a process-wide incremental index of every photo (photo_index.py)
+instead of a bundle of all photos, so one screening costs the new photos, not the whole archive.
 
 Registry listings are not screened here: the lifecycle asks the registry itself at submission,
 approval and payment (checks.py), with the refusal shown to the applicant.
@@ -15,7 +17,6 @@ approval and payment (checks.py), with the refusal shown to the applicant.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -25,20 +26,20 @@ from django.utils import timezone
 
 from qijia.audit.services import audit_record
 from qijia.enterprises.models import Enterprise, Holding, PersonRole
-from qijia.screening import photos as photo_module
-from qijia.screening.engine import default_cache_dir, screen
+from qijia.screening.engine import screen
 from qijia.screening.findings import finding_subject
 from qijia.screening.model import (
     ApplicationRow,
     Bundle,
     EnterpriseRow,
+    Finding,
     HoldingRow,
     InvoiceRow,
     PersonRow,
-    PhotoRow,
     RoleRow,
 )
 
+from . import photo_index
 from .models import Application, EvidenceFile, EvidenceKind, Invoice, ScreeningFinding, Status
 
 NOT_SCREENED = {Status.DRAFT, Status.WITHDRAWN}
@@ -72,27 +73,44 @@ def _neighbourhood(usccs: set[str], hops: int = 2) -> tuple[set[int], set[int]]:
     return enterprise_ids, person_ids
 
 
-def _fingerprints(files: list[EvidenceFile]) -> tuple[dict[str, Any], dict[str, str]]:
-    cache_path = default_cache_dir()
-    cache_path.mkdir(parents=True, exist_ok=True)
-    cache = photo_module.FingerprintCache(cache_path / "photo-prints.sqlite3")
-    prints: dict[str, Any] = {}
-    digests: dict[str, str] = {}
-    try:
-        for evidence in files:
-            cached = cache.get(evidence.sha256)
-            if cached is None:
-                with evidence.file.open("rb") as fh:
-                    data = fh.read()
-                if hashlib.sha256(data).hexdigest() != evidence.sha256:
-                    raise RuntimeError(f"证明材料 {evidence.pk} 的内容与登记的哈希不一致")
-                cached = photo_module.fingerprint_bytes(data)
-                cache.put(cached)
-            prints[evidence.file.name] = cached
-            digests[evidence.file.name] = evidence.sha256
-    finally:
-        cache.close()
-    return prints, digests
+def photo_findings(application: Application) -> list[Finding]:
+    """Duplicate photos against every other application's current photos, through the
+    process-wide incremental index (photo_index.py); same finding shape as the engine's rule."""
+    own = list(current_photos().filter(application=application).order_by("pk"))
+    found = photo_index.matches(own)
+    if not found:
+        return []
+    others = {
+        e.pk: e
+        for e in current_photos()
+        .filter(pk__in={other_id for _f, other_id, _e in found})
+        .exclude(application__status__in=NOT_SCREENED)
+        .exclude(application=application)
+    }
+    findings = []
+    for file, other_id, extra in found:
+        other = others.get(other_id)
+        if other is None or other.sha256 != extra.pop("other_sha256_key"):
+            continue
+        findings.append(Finding(
+            application_id=_app_key(application.pk),
+            kind="duplicate_photo",
+            severity="high",
+            summary=(f"照片“{file.original_name}”与申报 {other.application.reference} 的照片"
+                     f"“{other.original_name}”是同一张照片。"),
+            evidence={
+                "file": file.file.name, "other_application_id": _app_key(other.application_id),
+                "other_file": other.file.name, "caption": file.caption,
+                "other_caption": other.caption, "sha256": file.sha256,
+                "other_sha256": other.sha256,
+                **{k: v for k, v in extra.items() if k not in ("file", "other_file")},
+            },
+        ))
+    return findings
+
+
+def current_photos():  # noqa: ANN201 - queryset
+    return EvidenceFile.objects.filter(kind=EvidenceKind.PHOTO, superseded_by__isnull=True).select_related("application")
 
 
 def build_bundle(application: Application) -> tuple[Bundle, dict[str, Any], dict[str, str]]:
@@ -105,15 +123,7 @@ def build_bundle(application: Application) -> tuple[Bundle, dict[str, Any], dict
         keys |= Q(invoice_code=inv.invoice_code, invoice_number=inv.invoice_number)
     invoices = own_invoices + list(current_invoices.filter(keys).exclude(application=application))
 
-    photos = list(
-        EvidenceFile.objects.filter(kind=EvidenceKind.PHOTO, superseded_by__isnull=True)
-        .exclude(application__status__in=NOT_SCREENED)
-        .select_related("application")
-        .order_by("pk")
-    )
-    app_ids = {application.pk} | {i.application_id for i in invoices} | {
-        p.application_id for p in photos
-    }
+    app_ids = {application.pk} | {i.application_id for i in invoices}
     applications = list(
         Application.objects.filter(pk__in=app_ids).select_related("enterprise", "programme")
     )
@@ -171,13 +181,8 @@ def build_bundle(application: Application) -> tuple[Bundle, dict[str, Any], dict
             )
             for i in invoices
         ),
-        photos=tuple(
-            PhotoRow(application_id=_app_key(p.application_id), file=p.file.name, caption=p.caption)
-            for p in photos
-        ),
     )
-    prints, digests = _fingerprints(photos)
-    return bundle, prints, digests
+    return bundle, {}, {}
 
 
 def _reference_evidence(evidence: dict[str, Any]) -> dict[str, Any]:
@@ -205,7 +210,7 @@ def screen_application_now(*, application_id: int, as_of: dt.date | None = None)
         f for f in screen(bundle, as_of or timezone.localdate(), prints=prints, digests=digests)
         if f.application_id == _app_key(application.pk)
         and f.kind not in ("ineligible_applicant", "blacklisted_applicant")
-    ]
+    ] + photo_findings(application)
     created = 0
     with transaction.atomic():
         app = Application.objects.select_for_update(of=("self",)).get(pk=application_id)
