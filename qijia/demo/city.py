@@ -99,97 +99,99 @@ def seed_registry(ctx: SeedContext) -> None:
     workers = loader.worker_count(ctx.workers) if ctx.is_city else 0
     now = timezone.now()
 
-    ctx.log(f"  生成企业 {plan.enterprises:,} 家（{months[0]:%Y-%m} 至 {months[-1]:%Y-%m}）")
-    enterprises = generator.generate_enterprises(plan, ctx.seed, towns, industries, months)
-    ent_base = loader.next_id(Enterprise)
-    ent_ids = [ent_base + e.index for e in enterprises]
-    bar = ctx.bar(total=len(enterprises), desc="企业")
-    loader.copy_rows(
-        Enterprise,
-        ENTERPRISE_FIELDS,
-        _tick(
-            bar,
-            (
-                (ent_base + e.index, e.uscc, e.name, e.town_id, e.industry, e.address, e.phone,
-                 e.email, e.established_on, e.size_class, e.status, now, now)
-                for e in enterprises
+    # Constraints and indexes are rebuilt once after the load (PostgreSQL).
+    with loader.bulk_load(Enterprise, Person, Holding, PersonRole, MonthlyIndicator):
+        ctx.log(f"  生成企业 {plan.enterprises:,} 家（{months[0]:%Y-%m} 至 {months[-1]:%Y-%m}）")
+        enterprises = generator.generate_enterprises(plan, ctx.seed, towns, industries, months)
+        ent_base = loader.next_id(Enterprise)
+        ent_ids = [ent_base + e.index for e in enterprises]
+        bar = ctx.bar(total=len(enterprises), desc="企业")
+        loader.copy_rows(
+            Enterprise,
+            ENTERPRISE_FIELDS,
+            _tick(
+                bar,
+                (
+                    (ent_base + e.index, e.uscc, e.name, e.town_id, e.industry, e.address, e.phone,
+                     e.email, e.established_on, e.size_class, e.status, now, now)
+                    for e in enterprises
+                ),
             ),
-        ),
-    )  # fmt: skip
-    bar.close()
+        )  # fmt: skip
+        bar.close()
 
-    person_base = loader.next_id(Person)
-    bar = ctx.bar(total=plan.persons, desc="自然人")
-    person_chunks = loader.parallel_map(
-        functools.partial(_person_rows, base=person_base, now=now),
-        generator.generate_persons(plan, ctx.seed, chunk=ctx.pick(demo=200, city=10_000)),
-        workers=workers,
-    )
-    persons = loader.copy_rows(Person, PERSON_FIELDS, _tick_chunks(bar, person_chunks))
-    bar.close()
-
-    ownership = generator.generate_ownership(plan, ctx.seed, enterprises)
-    bar = ctx.bar(total=len(ownership.holdings), desc="企业持股")
-    holdings = loader.copy_rows(
-        Holding,
-        HOLDING_FIELDS,
-        _tick(
-            bar,
-            ((ent_ids[a], ent_ids[b], share, now, now) for a, b, share in ownership.holdings),
-        ),
-    )
-    bar.close()
-
-    offsets = generator.allocate_people(plan, ctx.seed, enterprises)
-    bar = ctx.bar(total=len(enterprises), desc="人员职务（按企业）")
-    role_kinds: Counter[str] = Counter()
-
-    def role_rows():
-        for start in range(0, len(enterprises), ROLE_BLOCK):
-            stop = min(start + ROLE_BLOCK, len(enterprises))
-            for person, ent, role, share in generator.generate_roles(
-                plan, ctx.seed, enterprises, offsets, ownership, start, stop
-            ):
-                role_kinds[role] += 1
-                yield (person_base + person, ent_ids[ent], role, share, now, now)
-            bar.update(stop - start)
-
-    roles = loader.copy_rows(PersonRole, ROLE_FIELDS, role_rows())
-    bar.close()
-
-    blocks = generator.indicator_blocks(ctx.seed, enterprises, ent_ids)
-    season = generator.seasonality(months)
-    expected = sum(int(e.end_month - e.first_month) for e in enterprises)
-    bar = ctx.bar(total=expected, desc="月度指标")
-    if ctx.is_postgres:
-        texts = loader.parallel_map(
-            functools.partial(
-                _indicator_text, month_texts=[m.isoformat() for m in months], season=season
-            ),
-            blocks,
+        person_base = loader.next_id(Person)
+        bar = ctx.bar(total=plan.persons, desc="自然人")
+        person_chunks = loader.parallel_map(
+            functools.partial(_person_rows, base=person_base, now=now),
+            generator.generate_persons(plan, ctx.seed, chunk=ctx.pick(demo=200, city=10_000)),
             workers=workers,
         )
+        persons = loader.copy_rows(Person, PERSON_FIELDS, _tick_chunks(bar, person_chunks))
+        bar.close()
 
-        written = [0]
+        ownership = generator.generate_ownership(plan, ctx.seed, enterprises)
+        bar = ctx.bar(total=len(ownership.holdings), desc="企业持股")
+        holdings = loader.copy_rows(
+            Holding,
+            HOLDING_FIELDS,
+            _tick(
+                bar,
+                ((ent_ids[a], ent_ids[b], share, now, now) for a, b, share in ownership.holdings),
+            ),
+        )
+        bar.close()
 
-        def chunks():
-            for text, count in texts:
-                bar.update(count)
-                written[0] += count
-                yield text
+        offsets = generator.allocate_people(plan, ctx.seed, enterprises)
+        bar = ctx.bar(total=len(enterprises), desc="人员职务（按企业）")
+        role_kinds: Counter[str] = Counter()
 
-        loader.copy_text(MonthlyIndicator, generator.INDICATOR_COLUMNS, chunks())
-        indicators = written[0]
-    else:
+        def role_rows():
+            for start in range(0, len(enterprises), ROLE_BLOCK):
+                stop = min(start + ROLE_BLOCK, len(enterprises))
+                for person, ent, role, share in generator.generate_roles(
+                    plan, ctx.seed, enterprises, offsets, ownership, start, stop
+                ):
+                    role_kinds[role] += 1
+                    yield (person_base + person, ent_ids[ent], role, share, now, now)
+                bar.update(stop - start)
 
-        def rows():
-            for block in blocks:
-                block_rows = generator.indicator_rows(block, months, season)
-                bar.update(len(block_rows))
-                yield from block_rows
+        roles = loader.copy_rows(PersonRole, ROLE_FIELDS, role_rows())
+        bar.close()
 
-        indicators = loader.copy_rows(MonthlyIndicator, generator.INDICATOR_COLUMNS, rows())
-    bar.close()
+        blocks = generator.indicator_blocks(ctx.seed, enterprises, ent_ids)
+        season = generator.seasonality(months)
+        expected = sum(int(e.end_month - e.first_month) for e in enterprises)
+        bar = ctx.bar(total=expected, desc="月度指标")
+        if ctx.is_postgres:
+            texts = loader.parallel_map(
+                functools.partial(
+                    _indicator_text, month_texts=[m.isoformat() for m in months], season=season
+                ),
+                blocks,
+                workers=workers,
+            )
+
+            written = [0]
+
+            def chunks():
+                for text, count in texts:
+                    bar.update(count)
+                    written[0] += count
+                    yield text
+
+            loader.copy_text(MonthlyIndicator, generator.INDICATOR_COLUMNS, chunks())
+            indicators = written[0]
+        else:
+
+            def rows():
+                for block in blocks:
+                    block_rows = generator.indicator_rows(block, months, season)
+                    bar.update(len(block_rows))
+                    yield from block_rows
+
+            indicators = loader.copy_rows(MonthlyIndicator, generator.INDICATOR_COLUMNS, rows())
+        bar.close()
     loader.reset_sequences(Enterprise, Person, Holding, PersonRole, MonthlyIndicator)
 
     counts = {

@@ -184,3 +184,32 @@ def test_step_option_runs_only_the_named_steps_and_refuses_unknown_ones():
     _seed(steps=("--step", "demo.org_units"))
     assert OrgUnit.objects.filter(code="partner-tax").exists()
     assert Enterprise.objects.count() == 0
+
+
+def _schema():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint"
+            " WHERE conrelid::regclass::text LIKE 'enterprises_%%' ORDER BY 1, 2"
+        )
+        constraints = cursor.fetchall()
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename LIKE 'enterprises_%%'"
+            " ORDER BY 1"
+        )
+        return constraints, cursor.fetchall()
+
+
+def test_constraints_and_indexes_lifted_for_the_load_are_all_back_and_enforced():
+    from django.db import IntegrityError, connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the bulk-load path is PostgreSQL's")
+    before = _schema()
+    _seed()
+    assert _schema() == before
+    existing = MonthlyIndicator.objects.order_by("id").first()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        MonthlyIndicator.objects.create(enterprise=existing.enterprise, month=existing.month)
