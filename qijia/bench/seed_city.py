@@ -249,8 +249,9 @@ def _section(
         "",
         "Step times: "
         + ", ".join(f"{name} {sec:,.0f} s" for name, sec in report["steps"].items())
-        + ". The remainder of the seed time is the commit, where PostgreSQL checks the deferred "
-        "foreign keys of every loaded row.",
+        + ". Foreign keys, unique constraints and indexes of the five tables are lifted during "
+        "the load and rebuilt once at its end (one validating pass, one sorted index build); what "
+        "the step times leave of the seed time is the commit.",
     ]
     return "\n".join(lines)
 
