@@ -26,13 +26,19 @@ from qijia.screening import photogen as g
 from qijia.screening import photos as P
 
 
-def _best_of(fn, repeat: int = 3) -> float:
+def _best_of(fn, repeat: int = 3, clock=time.perf_counter) -> float:
     best = float("inf")
     for _ in range(repeat):
-        t0 = time.perf_counter()
+        t0 = clock()
         fn()
-        best = min(best, time.perf_counter() - t0)
+        best = min(best, clock() - t0)
     return best
+
+
+def _cpu_and_wall(fn, repeat: int = 3) -> tuple[float, float]:
+    """Best CPU time of this process and best wall time: on a shared machine the CPU time is
+    what the code costs, the wall time what others' load added to it."""
+    return _best_of(fn, repeat, time.process_time), _best_of(fn, repeat)
 
 
 def _decode_section(data_dir: Path, count: int) -> tuple[str, float]:
@@ -52,13 +58,14 @@ def _decode_section(data_dir: Path, count: int) -> tuple[str, float]:
         for data in files:
             P.fingerprint_bytes(data)
 
-    t_full = _best_of(full) / count
-    t_ours = _best_of(ours) / count
-    ratio = t_full / t_ours
+    c_full, w_full = (t / count for t in _cpu_and_wall(full))
+    c_ours, w_ours = (t / count for t in _cpu_and_wall(ours))
+    ratio = c_full / c_ours
     text = (
-        f"| 12 MP JPEG (4000x3000), per photo | {t_full * 1000:.0f} ms full decode | "
-        f"{t_ours * 1000:.0f} ms fingerprint (decode at 1/8 + 22 hashes + thumbnail) | "
-        f"{ratio:.1f}x | >= 5x |"
+        f"| 12 MP JPEG (4000x3000), per photo, CPU (wall) | {c_ours * 1000:.0f} ms "
+        f"({w_ours * 1000:.0f} ms) fingerprint: SHA-256, decode at 1/8, 22 hashes, thumbnail | "
+        f"{c_full * 1000:.0f} ms ({w_full * 1000:.0f} ms) full-size decode: {ratio:.1f}x | "
+        f">= 5x |"
     )
     return text, ratio
 
@@ -86,23 +93,25 @@ def _index_sections(n: int, pairwise_n: int) -> list[str]:
     index.add(codes)
     index.codes  # noqa: B018 - builds the tables
     t_build = time.perf_counter() - t0
-    memory = sum(a.nbytes for a in index._build()) + index.codes.nbytes
+    memory = index.memory_bytes()
     # Warm the compiled kernel (numba caches it on disk; the first call of a run loads it).
     index.search(codes[:10])
     rng = np.random.default_rng(5)
     queries = codes[rng.choice(n, 50 * 2 * len(P.WINDOWS), replace=False)]
-    t_query = _best_of(lambda: index.search(queries), repeat=5)
+    c_query, w_query = _cpu_and_wall(lambda: index.search(queries), repeat=5)
     rows.append(
         f"| query: 50 photos ({len(queries)} codes) vs {n:,} indexed codes, radius "
-        f"{P.CANDIDATE_RADIUS} | {t_query * 1000:.1f} ms | < 50 ms |"
+        f"{P.CANDIDATE_RADIUS}, one core, CPU (wall) | {c_query * 1000:.1f} ms "
+        f"({w_query * 1000:.1f} ms) | < 50 ms |"
     )
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     i, j, _d = index.self_join()
-    t_join = time.perf_counter() - t0
+    t_join, c_join = time.perf_counter() - t0, time.process_time() - c0
     found = set(zip(i.tolist(), j.tolist(), strict=True))
     recall = np.mean([(int(a), int(b)) in found for a, b in plants])
     rows.append(
-        f"| self-join of {n:,} codes, radius {P.CANDIDATE_RADIUS} | {t_join:.1f} s "
+        f"| self-join of {n:,} codes, radius {P.CANDIDATE_RADIUS} | "
+        f"{t_join:.1f} s wall, {c_join:.1f} s CPU on 2 threads "
         f"({len(i):,} pairs; planted near copies found: {recall:.3f}) | < 60 s |"
     )
     rows.append(f"| index build / memory at {n:,} codes | {t_build:.2f} s / "
@@ -113,7 +122,7 @@ def _index_sections(n: int, pairwise_n: int) -> list[str]:
     small = P.HashIndex()
     small.add(sub)
     small.search(sub[:10])
-    t_mih = _best_of(small.self_join, repeat=3)
+    c_mih, t_mih = _cpu_and_wall(small.self_join, repeat=3)
 
     def pairwise() -> int:
         hits = 0
@@ -123,10 +132,11 @@ def _index_sections(n: int, pairwise_n: int) -> list[str]:
             hits += int((dist <= P.CANDIDATE_RADIUS).sum())
         return hits
 
-    t_pair = _best_of(pairwise, repeat=1)
+    c_pair, t_pair = _cpu_and_wall(pairwise, repeat=1)
     rows.append(
         f"| self-join at {pairwise_n:,} photos: index vs exhaustive pairwise (numpy popcount) | "
-        f"{t_mih:.3f} s vs {t_pair:.1f} s = {t_pair / t_mih:.0f}x | >= 100x |"
+        f"wall {t_mih:.3f} s vs {t_pair:.1f} s = {t_pair / t_mih:.0f}x; CPU {c_mih:.3f} s vs "
+        f"{c_pair:.1f} s = {c_pair / c_mih:.0f}x | >= 100x |"
     )
     return rows
 

@@ -73,7 +73,8 @@ MAX_PIXELS = 200_000_000
 
 # Verification thresholds, calibrated on photogen pairs (see qijia/bench/photos.py).
 MIN_INLIERS = 12
-DENSE_MAX_HASH_DISTANCE = 8  # window-hash distance under which the dense fallback may run
+DENSE_MAX_HASH_DISTANCE = 8
+PARALLEL_MIN_QUERIES = 20_000  # query batches from this size search substrings on all cores  # window-hash distance under which the dense fallback may run
 CONTAINED = 0.93  # the smaller frame lies (almost) entirely inside the larger one
 MIN_COVER = 0.74  # and covers at least this share of it (spec: 80%, minus estimation error)
 MIN_NCC = 0.90  # aligned pixels agree after brightness/contrast normalisation
@@ -396,6 +397,16 @@ def _mih_search(queries, shifts, widths, sorted_codes, sorted_ids, starts, masks
                                out_id[c * cap : (c + 1) * cap], out_d[c * cap : (c + 1) * cap])
 
 
+@numba.njit(cache=True)
+def _mih_search_serial(queries, shifts, widths, sorted_codes, sorted_ids, starts, masks, radius,
+                       flips, min_id, cap, out_q, out_id, out_d, counts):  # pragma: no cover
+    """The same, on one core: for small query batches threads cost more than they save."""
+    for c in range(len(shifts)):
+        counts[c] = _mih_chunk(queries, c, shifts, widths, sorted_codes, sorted_ids, starts,
+                               masks, radius, flips, min_id, out_q[c * cap : (c + 1) * cap],
+                               out_id[c * cap : (c + 1) * cap], out_d[c * cap : (c + 1) * cap])
+
+
 class HashIndex:
     """All 64-bit codes within a Hamming radius, by multi-index hashing (Norouzi et al.).
 
@@ -470,8 +481,9 @@ class HashIndex:
             out_id = np.empty(m * cap, dtype=np.int64)
             out_d = np.empty(m * cap, dtype=np.int32)
             counts = np.zeros(m, dtype=np.int64)
-            _mih_search(queries, shifts, widths, sorted_codes, sorted_ids, starts, masks,
-                        self.radius, flips, min_id, cap, out_q, out_id, out_d, counts)
+            kernel = _mih_search if len(queries) >= PARALLEL_MIN_QUERIES else _mih_search_serial
+            kernel(queries, shifts, widths, sorted_codes, sorted_ids, starts, masks,
+                   self.radius, flips, min_id, cap, out_q, out_id, out_d, counts)
             if (counts >= 0).all():
                 break
             cap *= 4
