@@ -613,8 +613,11 @@ def application_pay(
     key = (idempotency_key or "").strip()
     if not key or len(key) > 80:
         raise ValidationFailed("缺少幂等键", fields={"idempotency_key": "必填，最长80个字符"})
-    existing = Payment.objects.filter(idempotency_key=key).first()
+    existing = Payment.objects.select_related("application__programme").filter(
+        idempotency_key=key
+    ).first()
     if existing is not None:
+        require(actor, "applications.handle", existing.application)  # no replay for outsiders
         if existing.application_id != application_id:
             raise Conflict("该幂等键已用于另一笔拨付", code="idempotency_key_reused")
         return existing

@@ -392,3 +392,14 @@ def test_overdue_work_is_notified_to_the_section(world):
     assert s.overdue_notify(today=timezone.localdate() + dt.timedelta(days=6)) == 1
     note = Notification.objects.get(recipient=world.officer, kind="applications.overdue")
     assert app.reference in note.body and "超期1天" in note.body
+
+
+def test_replaying_a_payment_key_needs_the_right_to_pay(world):
+    app = advance(world, to="paid")
+    with pytest.raises(PermissionDenied):
+        s.application_pay(actor=world.applicant, application_id=app.pk,
+                          idempotency_key=f"pay-{app.pk}")
+    other = make_world(section_code="section-pay-other")
+    with pytest.raises(PermissionDenied):
+        s.application_pay(actor=other.officer, application_id=app.pk,
+                          idempotency_key=f"pay-{app.pk}")
