@@ -399,3 +399,16 @@ class ClawbackReceipt(models.Model):
 
     def __str__(self) -> str:
         return f"{self.clawback_id} {self.amount}"
+
+
+class ReferenceCounter(models.Model):
+    """The last application number given out per year; its row lock serialises numbering."""
+
+    year = models.PositiveSmallIntegerField(primary_key=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("申报编号计数")
+
+    def __str__(self) -> str:
+        return f"{self.year}: {self.last}"

@@ -51,6 +51,7 @@ from .models import (
     Recheck,
     RecheckDraw,
     RecheckResult,
+    ReferenceCounter,
     ScreeningFinding,
     Status,
 )
@@ -194,16 +195,25 @@ def _transition(
 
 
 def _next_reference(year: int) -> str:
+    """SQ<year>-<6 digits>, gap-free per year: the year's counter row is locked until commit."""
     prefix = f"SQ{year}-"
-    last = (
-        Application.objects.select_for_update()
-        .filter(reference__startswith=prefix)
-        .order_by("-reference")
-        .values_list("reference", flat=True)
-        .first()
-    )
-    number = int(last.removeprefix(prefix)) + 1 if last else 1
-    return f"{prefix}{number:06d}"
+    counter = ReferenceCounter.objects.select_for_update().filter(year=year).first()
+    if counter is None:
+        last = (
+            Application.objects.filter(reference__startswith=prefix)
+            .order_by("-reference").values_list("reference", flat=True).first()
+        )
+        try:
+            with transaction.atomic():
+                ReferenceCounter.objects.create(
+                    year=year, last=int(last.removeprefix(prefix)) if last else 0
+                )
+        except IntegrityError:
+            pass  # created concurrently: lock the winner's row below
+        counter = ReferenceCounter.objects.select_for_update().get(year=year)
+    counter.last += 1
+    counter.save(update_fields=["last"])
+    return f"{prefix}{counter.last:06d}"
 
 
 def application_create(
@@ -236,20 +246,13 @@ def application_create(
             f"申请金额不能超过{call.programme.max_amount}元",
             fields={"amount_requested": f"不能超过{call.programme.max_amount}元"},
         )
+    fields = dict(
+        programme=call.programme, call=call, enterprise=actor.enterprise, created_by=actor,
+        title=title.strip(), description=description, project_start=project_start,
+        project_end=project_end, amount_requested=amount, status_changed_at=timezone.now(),
+    )
     with transaction.atomic():
-        app = Application.objects.create(
-            reference=_next_reference(_today().year),
-            programme=call.programme,
-            call=call,
-            enterprise=actor.enterprise,
-            created_by=actor,
-            title=title.strip(),
-            description=description,
-            project_start=project_start,
-            project_end=project_end,
-            amount_requested=amount,
-            status_changed_at=timezone.now(),
-        )
+        app = Application.objects.create(reference=_next_reference(_today().year), **fields)
         _event(app, actor=actor, action="create", label="创建申报草稿")
         audit_record(actor=actor, action="applications.created", obj=app, after=snapshot(app))
     return app

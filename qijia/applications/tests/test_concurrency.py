@@ -93,3 +93,15 @@ def test_concurrent_identical_payment_requests_pay_once():
     assert len({r.pk for r in results}) == 1
     assert Payment.objects.count() == 1
     assert ProgrammeBudget.objects.get(pk=world.budget.pk).spent == Decimal("50000")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL")
+def test_concurrent_drafts_get_distinct_references():
+    world = make_world()
+    results = _run_all(
+        lambda n: s.application_create(actor=world.applicant, call_id=world.call.pk,
+                                       title=f"并发草稿{n}", amount_requested="1000"),
+        list(range(6)),
+    )
+    assert all(isinstance(r, Application) for r in results), results
+    assert len({r.reference for r in results}) == 6
