@@ -207,11 +207,12 @@ def _phash_windows(grey: np.ndarray) -> np.ndarray:
 def fingerprint_bytes(data: bytes) -> PhotoPrint:
     """Fingerprint an encoded photo; raises PhotoError for anything that is not a readable image."""
     img = _open(data)
+    width, height = img.size  # before draft() shrinks it
     thumb = _grey_thumbnail(img)
     return PhotoPrint(
         sha256=hashlib.sha256(data).hexdigest(),
-        width=img.width,
-        height=img.height,
+        width=width,
+        height=height,
         format=SUPPORTED_FORMATS[img.format],
         codes=_phash_windows(thumb),
         mirror_codes=_phash_windows(np.ascontiguousarray(thumb[:, ::-1])),
@@ -250,7 +251,7 @@ class FingerprintCache:
         self.hits = 0
         self.misses = 0
 
-    _VERSION = 1
+    _VERSION = 2  # 2: width/height are the photo's own size (1 stored the draft-decoded size)
 
     def get(self, sha256: str) -> PhotoPrint | None:
         with self._lock:

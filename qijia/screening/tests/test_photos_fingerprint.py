@@ -73,11 +73,11 @@ def test_large_jpeg_is_decoded_at_reduced_size(monkeypatch):
         seen["size"] = self.size
         return result
 
-    monkeypatch.setattr(Image.Image, "load", spy)
     data = g.encode(Image.new("RGB", (2400, 1800), (120, 80, 40)), "JPEG", 90)
     monkeypatch.setattr(Image.Image, "load", spy)
-    P.fingerprint_bytes(data)
+    fp = P.fingerprint_bytes(data)
     assert seen["size"] == (300, 225)
+    assert (fp.width, fp.height) == (2400, 1800)  # the photo's own size, not the decoded one
 
 
 def test_print_round_trips_through_bytes():
