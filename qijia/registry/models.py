@@ -329,13 +329,16 @@ class ApiToken(models.Model):
 
 
 class CheckLog(models.Model):
-    """One row per enterprise asked about, for the inspectors' "who queried whom" search.
+    """One row per enterprise asked about: who asked, when, for which date, and the answer.
 
-    The authoritative, tamper-evident record is the audit chain event (``audit_seq``) written in
-    the same transaction, which lists every code of the request; this table is its index.
+    Written in the request's own transaction and append-only, so no check goes unrecorded. A bulk
+    check also appends one audit-chain event listing every code (``audit_seq``). Single checks do
+    not take the chain lock on the hot path: ``checklog_seal`` appends one chain event per batch
+    of unsealed rows carrying their sha256 (``sealed_seq``), which makes them tamper-evident.
     """
 
-    audit_seq = models.BigIntegerField(_("审计序号"))
+    audit_seq = models.BigIntegerField(_("审计序号"), null=True, blank=True)
+    sealed_seq = models.BigIntegerField(_("封存序号"), null=True, blank=True)
     asked_at = models.DateTimeField(_("查询时间"))
     actor_label = models.CharField(_("查询人"), max_length=200)
     org_unit_label = models.CharField(_("查询单位"), max_length=200, blank=True)
@@ -351,6 +354,11 @@ class CheckLog(models.Model):
         indexes = [
             models.Index(fields=["uscc", "-asked_at"], name="registry_checklog_uscc_idx"),
             models.Index(fields=["-asked_at"], name="registry_checklog_time_idx"),
+            models.Index(
+                fields=["id"],
+                name="registry_checklog_unsealed",
+                condition=Q(sealed_seq__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

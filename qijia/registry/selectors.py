@@ -12,7 +12,8 @@ from django.db import connection, transaction
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from qijia.audit.services import audit_read
+from qijia.audit.services import _actor_fields, audit_read
+from qijia.core import context
 from qijia.core.errors import NotFound, ValidationFailed
 from qijia.core.identifiers import IdentifierError, validate_uscc
 
@@ -41,12 +42,32 @@ def _check_queryset() -> QuerySet[Entry]:
     return Entry.objects.select_related("category", "source").order_by("valid_from", "pk")
 
 
+CHECKLOG_COLUMNS = (
+    "audit_seq", "sealed_seq", "asked_at", "actor_label", "org_unit_label", "channel", "uscc",
+    "on_date", "listed", "bulk",
+)  # fmt: skip
+
+
 def _log_checks(
     *, actor: Any, on: dt.date, codes: list[str], listed: dict[str, list[Entry]], bulk: bool
 ) -> None:
-    """Record who asked about whom: one audit chain event per request listing every code (the
-    tamper-evident record, one lock), plus one indexed CheckLog row per code, written with COPY on
-    PostgreSQL. Same transaction: either both are stored or the check fails."""
+    """Record who asked about whom, in the caller's request, before the answer is returned.
+
+    A single check writes one append-only CheckLog row (no global lock on the hot path; the
+    rows are sealed into the audit chain in batches by ``checklog_seal``). A bulk check writes one
+    audit-chain event listing every code (one lock) plus one row per code with COPY, sealed by
+    that event. Either way the record is committed with the answer or the check fails.
+    """
+    fields = _actor_fields(actor)
+    ctx = context.current()
+    if not bulk:
+        code = codes[0]
+        CheckLog.objects.create(
+            asked_at=timezone.now(), actor_label=fields["actor_label"],
+            org_unit_label=fields["org_unit_label"], channel=ctx.channel, uscc=code, on_date=on,
+            listed=code in listed, bulk=False,
+        )  # fmt: skip
+        return
     detail = {
         "on": on,
         "count": len(codes),
@@ -54,65 +75,27 @@ def _log_checks(
         "listed": {code: [e.pk for e in listed[code]] for code in codes if code in listed},
     }
     with transaction.atomic():
-        if bulk:
-            event = audit_read(
-                actor=actor,
-                action="registry.check_bulk",
-                object_type="registry.check",
-                object_id=str(len(codes)),
-                object_repr=f"批量查询 {len(codes)} 家企业",
-                detail=detail,
-            )
-        else:
-            code = codes[0]
-            event = audit_read(
-                actor=actor,
-                action="registry.check",
-                object_type="registry.uscc",
-                object_id=code,
-                object_repr=listed[code][0].enterprise_name if code in listed else code,
-                detail=detail,
-            )
+        event = audit_read(
+            actor=actor, action="registry.check_bulk", object_type="registry.check",
+            object_id=str(len(codes)), object_repr=f"批量查询 {len(codes)} 家企业", detail=detail,
+        )  # fmt: skip
         rows = [
-            (
-                event.seq,
-                event.occurred_at,
-                event.actor_label,
-                event.org_unit_label,
-                event.channel,
-                code,
-                on,
-                code in listed,
-                bulk,
-            )
+            (event.seq, event.seq, event.occurred_at, event.actor_label, event.org_unit_label,
+             event.channel, code, on, code in listed, True)
             for code in codes
-        ]
-        if connection.vendor == "postgresql" and len(rows) > 20:
+        ]  # fmt: skip
+        if connection.vendor == "postgresql":
             with (
                 connection.cursor() as cursor,
                 cursor.cursor.copy(
-                    "COPY registry_checklog (audit_seq, asked_at, actor_label, org_unit_label, "
-                    "channel, uscc, on_date, listed, bulk) FROM STDIN"
+                    f"COPY registry_checklog ({', '.join(CHECKLOG_COLUMNS)}) FROM STDIN"
                 ) as copy,
             ):
                 for row in rows:
                     copy.write_row(row)
         else:
             CheckLog.objects.bulk_create(
-                [
-                    CheckLog(
-                        audit_seq=r[0],
-                        asked_at=r[1],
-                        actor_label=r[2],
-                        org_unit_label=r[3],
-                        channel=r[4],
-                        uscc=r[5],
-                        on_date=r[6],
-                        listed=r[7],
-                        bulk=r[8],
-                    )
-                    for r in rows
-                ]
+                [CheckLog(**dict(zip(CHECKLOG_COLUMNS, row, strict=True))) for row in rows]
             )
 
 

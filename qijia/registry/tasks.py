@@ -17,3 +17,15 @@ def expire_entries() -> int:
         return registry_expire()
     finally:
         context.reset(token)
+
+
+@shared_task(name="registry.seal_checks")
+def seal_checks() -> int:
+    """Seal single-check query-log rows into the audit chain (beat: every minute)."""
+    from .services import checklog_seal
+
+    token = context.bind(context.RequestContext(channel="task"))
+    try:
+        return checklog_seal()
+    finally:
+        context.reset(token)

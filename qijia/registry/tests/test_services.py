@@ -143,14 +143,29 @@ def test_check_returns_only_entries_in_force_on_the_date(make_entry, partner_a):
     assert selectors.registry_check(uscc=make_uscc(), on=DAY) == []
 
 
-def test_every_check_is_audited_with_who_asked_about_whom(make_entry, partner_b):
+def test_every_check_is_recorded_and_sealed_into_the_audit_chain(make_entry, partner_b):
     entry = make_entry()
     selectors.registry_check(uscc=entry.uscc, on=DAY, actor=partner_b)
-    event = AuditEvent.objects.get(action="registry.check")
-    assert event.is_read and event.object_id == entry.uscc and event.actor_id == partner_b.pk
-    assert event.after["listed"] == {entry.uscc: [entry.pk]}
     log = CheckLog.objects.get()
-    assert (log.uscc, log.listed, log.audit_seq, log.bulk) == (entry.uscc, True, event.seq, False)
+    assert (log.uscc, log.listed, log.bulk, log.sealed_seq) == (entry.uscc, True, False, None)
+    assert partner_b.username in log.actor_label and log.org_unit_label == "市生态环境局"
+    assert services.checklog_seal() == 1 and services.checklog_seal() == 0
+    event = AuditEvent.objects.get(action="registry.check_sealed")
+    log.refresh_from_db()
+    assert log.sealed_seq == event.seq and event.after["ids"] == [log.pk]
+    assert event.after["sha256"] == services.checklog_digest([log])
+
+
+def test_sealed_query_log_rows_cannot_be_changed_or_deleted(make_entry, partner_b):
+    from django.db import DatabaseError, transaction
+
+    entry = make_entry()
+    selectors.registry_check(uscc=entry.uscc, on=DAY, actor=partner_b)
+    services.checklog_seal()
+    with pytest.raises(DatabaseError), transaction.atomic():
+        CheckLog.objects.update(uscc=make_uscc())
+    with pytest.raises(DatabaseError), transaction.atomic():
+        CheckLog.objects.all().delete()
 
 
 def test_bulk_check_answers_every_code_and_logs_each_in_one_audit_append(make_entry, partner_b):
@@ -161,7 +176,7 @@ def test_bulk_check_answers_every_code_and_logs_each_in_one_audit_append(make_en
     assert result.checked == 43 and set(result.listed) == {e.uscc for e in listed}
     event = AuditEvent.objects.get(action="registry.check_bulk")
     assert event.after["count"] == 43 and len(event.after["codes"]) == 43
-    assert CheckLog.objects.filter(audit_seq=event.seq).count() == 43
+    assert CheckLog.objects.filter(audit_seq=event.seq, sealed_seq=event.seq).count() == 43
     assert CheckLog.objects.filter(listed=True).count() == 3
 
 
