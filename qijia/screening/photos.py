@@ -74,7 +74,8 @@ MAX_PIXELS = 200_000_000
 # Verification thresholds, calibrated on photogen pairs (see qijia/bench/photos.py).
 MIN_INLIERS = 12
 DENSE_MAX_HASH_DISTANCE = 8
-PARALLEL_MIN_QUERIES = 20_000  # query batches from this size search substrings on all cores  # window-hash distance under which the dense fallback may run
+PARALLEL_MIN_QUERIES = 20_000
+PENDING_MAX = 20_000  # codes added since the last build searched by a scan, up to this many  # query batches from this size search substrings on all cores  # window-hash distance under which the dense fallback may run
 CONTAINED = 0.93  # the smaller frame lies (almost) entirely inside the larger one
 MIN_COVER = 0.74  # and covers at least this share of it (spec: 80%, minus estimation error)
 MIN_NCC = 0.90  # aligned pixels agree after brightness/contrast normalisation
@@ -433,20 +434,29 @@ class HashIndex:
 
     @property
     def codes(self) -> np.ndarray:
-        self._build()
+        self._build(force=True)
         return self._codes
 
     def add(self, codes: np.ndarray) -> None:
         if len(codes):
             self._parts.append(np.asarray(codes, dtype=np.uint64).ravel())
-            self._tables = None
 
     def memory_bytes(self) -> int:
-        tables = self._build()
+        tables = self._build(force=True)
         return int(self._codes.nbytes + sum(t.nbytes for t in tables if isinstance(t, np.ndarray)))
 
-    def _build(self) -> tuple:
-        if self._parts:
+    def _pending(self) -> np.ndarray:
+        if len(self._parts) > 1:
+            self._parts = [np.concatenate(self._parts)]
+        return self._parts[0] if self._parts else np.empty(0, dtype=np.uint64)
+
+    def _build(self, force: bool = False) -> tuple:
+        """The tables; codes added since the last build stay pending (searched by a scan)
+        until they are many, so an index that grows by one application at a time does not
+        rebuild on every query."""
+        pending = sum(len(p) for p in self._parts)
+        if pending and (force or self._tables is None
+                        or pending > max(PENDING_MAX, len(self._codes) // 4)):
             self._codes = np.concatenate([self._codes, *self._parts])
             self._parts = []
             self._tables = None
@@ -496,7 +506,17 @@ class HashIndex:
         if not len(codes) or not self.ntotal:
             empty = np.empty(0, dtype=np.int64)
             return empty, empty, empty.astype(np.int32)
-        return self._run(codes, np.zeros(len(codes), dtype=np.int64))
+        codes = np.asarray(codes, dtype=np.uint64).ravel()
+        rows, ids, dist = self._run(codes, np.zeros(len(codes), dtype=np.int64))
+        pending = self._pending()
+        if not len(pending):
+            return rows, ids, dist
+        more = [(rows, ids, dist)]
+        for start in range(0, len(codes), 256):
+            block = np.bitwise_count(codes[start : start + 256, None] ^ pending[None, :])
+            r, c = np.nonzero(block <= self.radius)
+            more.append((r + start, c + len(self._codes), block[r, c].astype(np.int32)))
+        return tuple(np.concatenate(parts) for parts in zip(*more, strict=True))
 
     def self_join(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every pair (i < j) of indexed codes within the radius."""

@@ -144,7 +144,8 @@ def test_hash_index_finds_exactly_the_codes_within_the_radius(base, flips, radiu
     queries = np.array(queries, dtype=np.uint64)
     index = P.HashIndex(radius=radius)
     index.add(stored[: len(stored) // 2])
-    index.add(stored[len(stored) // 2 :])  # added in two parts, as an incremental index is
+    index.search(queries[:1])  # builds the tables for the first part
+    index.add(stored[len(stored) // 2 :])  # pending: searched by a scan until the next build
     rows, ids, dist = index.search(queries)
     assert set(zip(rows.tolist(), ids.tolist(), strict=True)) == _brute_force(
         stored, queries, radius
