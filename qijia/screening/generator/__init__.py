@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import random
 import shutil
 import sys
@@ -54,7 +55,7 @@ __all__ = [
 ]
 
 # Bumped whenever the same seed would give different files; ensure_bundle regenerates then.
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 
 
 class GeneratorError(ValueError):
@@ -160,7 +161,7 @@ def generate_bundle(
         ]
         truth = compute_truth(w, AS_OF, photo_keys)
         check_expectations(w, truth)
-    tmp = out.with_name(f".{out.name}.tmp-{seed}")
+    tmp = out.with_name(f".{out.name}.tmp-{seed}-{os.getpid()}")
     if tmp.exists():
         shutil.rmtree(tmp)
     tmp.mkdir(parents=True)

@@ -222,13 +222,38 @@ def _scene_photo(seed: int, size: tuple[int, int], scale: float):
     return photogen.Scene(seed, width=width, height=height).window(_BOX, size)
 
 
+# A decoy must visibly be another shot: at least this share of the frame differs after brightness
+# and contrast are normalised. photogen's "other_moment" can move objects that are outside the
+# window, leaving the same picture with slightly different light (the same photograph under the
+# spec), so such variants are skipped.
+MIN_CHANGED_SHARE = 0.10
+
+
+def changed_share(a, b) -> float:
+    """Share of the frame where two pictures differ, after normalising brightness/contrast."""
+    x = np.asarray(a.convert("L").resize((200, 150)), np.float32)
+    y = np.asarray(b.convert("L").resize((200, 150)), np.float32)
+    x = (x - x.mean()) / (x.std() + 1e-6)
+    y = (y - y.mean()) / (y.std() + 1e-6)
+    return float((np.abs(x - y) > 0.5).mean())
+
+
+def different_shot(seed: int, kind: str, size: tuple[int, int], original):
+    """photogen's decoy of ``kind``, the first variant that really differs from ``original``."""
+    for variant in range(20):
+        other = photogen.decoy_photo(seed, kind, variant=variant, size=size)
+        if changed_share(original, other) >= MIN_CHANGED_SHARE:
+            return other
+    return photogen.decoy_photo(seed, "shifted", size=size)  # always >= 30% new content
+
+
 def render_job(job: PhotoJob, root: str) -> int:
     """Write the files of one job under ``root``; returns how many were written."""
     base = Path(root)
     rng = np.random.default_rng([job.seed, 5])
     if job.kind == "decoy":
         original = photogen.source_photo(job.seed, job.size)
-        other = photogen.decoy_photo(job.seed, job.decoy, size=job.size)
+        other = different_shot(job.seed, job.decoy, job.size, original)
         blobs = [
             photogen.encode(original, "JPEG", int(rng.integers(80, 96)), exif=True),
             photogen.encode(other, "JPEG", int(rng.integers(80, 96)), exif=True),

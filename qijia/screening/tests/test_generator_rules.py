@@ -220,3 +220,20 @@ def test_ensure_bundle_reuses_a_matching_bundle_and_regenerates_a_stale_one(tmp_
     )
     generator.ensure_bundle(tmp_path, "small", 3, progress=False)
     assert calls == [("small", 3), ("small", 3)]
+
+
+def test_a_decoy_shot_that_only_changes_the_light_is_replaced_by_a_real_other_shot():
+    from PIL import Image, ImageEnhance
+
+    from qijia.screening import photogen
+    from qijia.screening.generator.photoset import (
+        MIN_CHANGED_SHARE,
+        changed_share,
+        different_shot,
+    )
+
+    original = photogen.source_photo(50, (200, 150))
+    assert changed_share(original, ImageEnhance.Brightness(original).enhance(1.2)) < 0.02
+    assert changed_share(original, Image.new("RGB", (200, 150), (40, 90, 200))) > 0.3
+    decoy = different_shot(50, "other_moment", (200, 150), original)
+    assert changed_share(original, decoy) >= MIN_CHANGED_SHARE
