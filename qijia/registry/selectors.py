@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from operator import mul
 from typing import Any
 
 from django.db import connection, transaction
@@ -15,10 +16,12 @@ from django.utils import timezone
 from qijia.audit.services import _actor_fields, audit_read
 from qijia.core import context
 from qijia.core.errors import NotFound, ValidationFailed
-from qijia.core.identifiers import IdentifierError, validate_uscc
+from qijia.core.identifiers import USCC_ALPHABET, USCC_WEIGHTS, IdentifierError, validate_uscc
+from qijia.identity.models import OrgUnit
 
 from .models import (
     ApiToken,
+    Category,
     CheckLog,
     Entry,
     EntryStatus,
@@ -46,6 +49,12 @@ CHECKLOG_COLUMNS = (
     "audit_seq", "sealed_seq", "asked_at", "actor_label", "org_unit_label", "channel", "uscc",
     "on_date", "listed", "bulk",
 )  # fmt: skip
+
+
+def _copy_text(value: Any) -> str:
+    """A value in COPY's text format (backslash, tab and newlines escaped)."""
+    text = str(value)
+    return text.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
 
 
 def _log_checks(
@@ -85,14 +94,23 @@ def _log_checks(
             for code in codes
         ]  # fmt: skip
         if connection.vendor == "postgresql":
+            # Every row shares all but two columns: format the shared part once, in COPY's text
+            # format, and send the whole block in one write.
+            prefix = "\t".join(
+                _copy_text(v) for v in (event.seq, event.seq, event.occurred_at.isoformat(),
+                                        event.actor_label, event.org_unit_label, event.channel)
+            )  # fmt: skip
+            suffix = f"\t{on.isoformat()}\t"
+            block = "".join(
+                f"{prefix}\t{code}{suffix}{'t' if code in listed else 'f'}\tt\n" for code in codes
+            )
             with (
                 connection.cursor() as cursor,
                 cursor.cursor.copy(
                     f"COPY registry_checklog ({', '.join(CHECKLOG_COLUMNS)}) FROM STDIN"
                 ) as copy,
             ):
-                for row in rows:
-                    copy.write_row(row)
+                copy.write(block)
         else:
             CheckLog.objects.bulk_create(
                 [CheckLog(**dict(zip(CHECKLOG_COLUMNS, row, strict=True))) for row in rows]
@@ -126,10 +144,28 @@ class BulkResult:
     listed: dict[str, list[Entry]]
 
 
+_VALUE = {c: i for i, c in enumerate(USCC_ALPHABET)}
+_VALUE_OF = _VALUE.__getitem__
+
+
+def _fast_uscc(raw: str) -> str | None:
+    """The same rule as ``validate_uscc`` with the loops in C, for 10,000 codes a request;
+    None means "not valid" and the caller asks ``validate_uscc`` for the exact reason."""
+    code = raw.strip().upper()
+    if len(code) != 18 or not code[2:8].isdigit() or not _VALUE.keys() >= set(code):
+        return None
+    value = 31 - sum(map(mul, map(_VALUE_OF, code[:17]), USCC_WEIGHTS)) % 31
+    return code if code[17] == USCC_ALPHABET[0 if value == 31 else value] else None
+
+
 def validate_codes(codes: Iterable[str], *, field: str = "uscc") -> list[str]:
     """Normalise codes in order, rejecting the whole request with every bad position named."""
     clean, errors = [], {}
     for index, raw in enumerate(codes):
+        code = _fast_uscc(str(raw))
+        if code is not None:
+            clean.append(code)
+            continue
         try:
             clean.append(validate_uscc(str(raw)))
         except IdentifierError as exc:
@@ -162,13 +198,20 @@ def registry_check_bulk(*, codes: Iterable[str], on: dt.date, actor: Any = None)
     unique = list(dict.fromkeys(validate_codes(codes)))
     listed: dict[str, list[Entry]] = {}
     if unique:
-        rows = _check_queryset().filter(_in_force_on(on))
+        # No joins: categories and departments are few, so they are attached from two small maps
+        # instead of being built 10,000 times over.
+        rows = Entry.objects.filter(_in_force_on(on)).order_by("valid_from", "pk")
         if connection.vendor == "postgresql":
             # One array parameter instead of 10,000 placeholders: far less SQL to build and parse.
             rows = rows.extra(where=['"registry_entry"."uscc" = ANY(%s)'], params=[unique])
         else:
             rows = rows.filter(uscc__in=unique)
-        for entry in rows:
+        entries = list(rows)
+        categories = {c.pk: c for c in Category.objects.all()}
+        sources = {u.pk: u for u in OrgUnit.objects.filter(pk__in={e.source_id for e in entries})}
+        for entry in entries:
+            entry._state.fields_cache["category"] = categories[entry.category_id]
+            entry._state.fields_cache["source"] = sources[entry.source_id]
             listed.setdefault(entry.uscc, []).append(entry)
         _log_checks(actor=actor, on=on, codes=unique, listed=listed, bulk=True)
     return BulkResult(on=on, checked=len(unique), listed=listed)

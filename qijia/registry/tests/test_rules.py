@@ -7,6 +7,7 @@ import datetime as dt
 from hypothesis import given
 from hypothesis import strategies as st
 
+from qijia.core.testing import make_uscc
 from qijia.registry import validation as v
 from qijia.registry.auth import TOKEN_PREFIX, hash_secret, new_token_text
 from qijia.registry.models import Entry, EntryStatus
@@ -88,3 +89,19 @@ def test_token_text_carries_a_lookup_prefix_and_only_the_hash_is_kept():
     assert head == TOKEN_PREFIX and found_prefix == prefix
     assert digest == hash_secret(secret) and secret not in digest
     assert new_token_text()[0] != text
+
+
+@given(
+    st.one_of(
+        st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXYZIOSVabc ", min_size=0, max_size=20),
+        st.integers(0, 10**9).map(make_uscc),
+    )
+)
+def test_fast_bulk_validation_agrees_with_the_identifier_rule(raw):
+    from qijia.core.identifiers import is_valid_uscc, normalize_uscc
+    from qijia.registry.selectors import _fast_uscc
+
+    fast = _fast_uscc(raw)
+    assert (fast is not None) == is_valid_uscc(raw)
+    if fast is not None:
+        assert fast == normalize_uscc(raw)
