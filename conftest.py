@@ -60,7 +60,13 @@ def chromium():
 
 @pytest.fixture
 def page(chromium, live_server):
-    """A fresh browser context pointed at the live server; ``page.base_url`` is its address."""
+    """A fresh browser context pointed at the live server; ``page.base_url`` is its address.
+
+    Browser tests run on a transactional database that is flushed after each test, so the
+    reference data (towns, industries) is loaded again for each one."""
+    from qijia.core.reference import load_reference
+
+    load_reference()
     context = chromium.new_context(base_url=live_server.url, locale="zh-CN", viewport={"width": 1280, "height": 900})
     context.set_default_timeout(15_000)
     page = context.new_page()

@@ -194,6 +194,8 @@ STORAGES = {
         else "django.contrib.staticfiles.storage.StaticFilesStorage"
     },
 }
+# Photo fingerprints by content hash (a file is decoded once ever); local to each worker host.
+QIJIA_PHOTO_CACHE = Path(os.environ.get("QIJIA_PHOTO_CACHE", VAR_DIR / "photo-prints.sqlite3"))
 QIJIA_MAX_UPLOAD_BYTES = int(os.environ.get("QIJIA_MAX_UPLOAD_BYTES", str(20 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = QIJIA_MAX_UPLOAD_BYTES
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -22,8 +22,10 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     from django.core.management import execute_from_command_line
 
-    if args:
+    if args and not args[0].startswith("-"):
         args[0] = args[0].replace("-", "_")
+    elif not args or args[0] in ("-h", "--help"):
+        args = ["help"]
     execute_from_command_line(["qijia", *args])
     return 0
 

@@ -14,10 +14,10 @@ import hashlib
 import threading
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Max
 
 from qijia.screening import photos as photo_module
-from qijia.screening.engine import default_cache_dir
 
 from .models import EvidenceFile, EvidenceKind
 
@@ -26,9 +26,8 @@ _STATE: dict[str, Any] = {"index": None, "watermark": 0}
 
 
 def _cache() -> photo_module.FingerprintCache:
-    path = default_cache_dir()
-    path.mkdir(parents=True, exist_ok=True)
-    return photo_module.FingerprintCache(path / "photo-prints.sqlite3")
+    """Fingerprints live beside the platform's other local state (settings.QIJIA_PHOTO_CACHE)."""
+    return photo_module.FingerprintCache(settings.QIJIA_PHOTO_CACHE)
 
 
 def fingerprint(evidence: EvidenceFile, cache: photo_module.FingerprintCache) -> Any:
