@@ -159,10 +159,14 @@ def gen_bundle_command(argv: list[str]) -> int:
     p.add_argument("--scale", choices=("small", "city"), default="small")
     p.add_argument("--seed", type=int, default=1)
     args = p.parse_args(argv)
-    from qijia.screening.generator import generate_bundle
+    from qijia.screening.generator import GeneratorError, generate_bundle
 
     started = time.perf_counter()
-    summary: dict[str, Any] = generate_bundle(args.out, args.scale, args.seed) or {}
+    try:
+        summary: dict[str, Any] = generate_bundle(args.out, args.scale, args.seed) or {}
+    except GeneratorError as exc:
+        print(f"无法生成数据包：{exc}", file=sys.stderr)
+        return 2
     print(
         f"已生成数据包 {args.out}（规模 {args.scale}，种子 {args.seed}，"
         f"{time.perf_counter() - started:.1f} 秒）",
