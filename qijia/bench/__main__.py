@@ -63,9 +63,6 @@ def main(argv: list[str] | None = None) -> int:
     args, _ = parser.parse_known_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     Path(args.data_dir).mkdir(parents=True, exist_ok=True)
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else HEADER
-    if not text.startswith("# Benchmarks"):
-        text = HEADER + "\n" + text
     selected = args.only or topics()
     failures = 0
     for topic in selected:
@@ -81,8 +78,11 @@ def main(argv: list[str] | None = None) -> int:
             body = f"## {topic}\n\nFAILED: `{type(exc).__name__}: {exc}`"
         elapsed = time.perf_counter() - started
         body += f"\n\n_Run {dt.datetime.now():%Y-%m-%d %H:%M}, {elapsed:.0f} s, on {machine()}._"
-        text = replace_section(text, topic, body)
-        DOC.write_text(text, encoding="utf-8")
+        # Read again now: a benchmark runs for minutes and other sections may have changed meanwhile.
+        text = DOC.read_text(encoding="utf-8") if DOC.exists() else HEADER
+        if not text.startswith("# Benchmarks"):
+            text = HEADER + "\n" + text
+        DOC.write_text(replace_section(text, topic, body), encoding="utf-8")
     print(f"wrote {DOC}", file=sys.stderr)
     return 1 if failures else 0
 
