@@ -9,7 +9,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo install test test-fast lint bench migrate seed-city clean
+.PHONY: demo install test test-fast lint bench migrate seed-city clean messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m qijia.bench $(BENCH_ARGS)
+
+# Refresh the English catalogue from the Chinese source strings and compile it (needs gettext).
+messages: $(STAMP)
+	QIJIA_TESTING=1 $(BIN)/python manage.py makemessages -l en --ignore=.venv --ignore=bench-data --ignore=var
+	QIJIA_TESTING=1 $(BIN)/python manage.py compilemessages -l en --ignore=.venv
 
 clean:
 	rm -rf var staticfiles
