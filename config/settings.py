@@ -225,7 +225,10 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {}
 CELERY_BEAT_SCHEDULE["registry-expire"] = {"task": "registry.expire_entries", "schedule": 3600.0}
 CELERY_BEAT_SCHEDULE["registry-seal-checks"] = {"task": "registry.seal_checks", "schedule": 60.0}
-CELERY_BEAT_SCHEDULE["applications-overdue"] = {"task": "applications.notify_overdue", "schedule": 86400.0}
+CELERY_BEAT_SCHEDULE["applications-overdue"] = {
+    "task": "applications.notify_overdue",
+    "schedule": 86400.0,
+}
 QIJIA_BUDGET_ADJUSTMENTS_PER_YEAR = int(os.environ.get("QIJIA_BUDGET_ADJUSTMENTS_PER_YEAR", "2"))
 QIJIA_BUDGET_ADJUSTMENT_MAX_PCT = int(os.environ.get("QIJIA_BUDGET_ADJUSTMENT_MAX_PCT", "20"))
 QIJIA_REGISTRY_OBJECTION_DAYS = int(os.environ.get("QIJIA_REGISTRY_OBJECTION_DAYS", "15"))

@@ -57,10 +57,15 @@ class PaymentOut(Schema):
 
 def _out(app) -> dict:  # noqa: ANN001
     return {
-        "id": app.pk, "reference": app.reference, "title": app.title,
-        "enterprise_uscc": app.enterprise.uscc, "programme": app.programme.code,
-        "status": app.status, "status_label": str(app.get_status_display()),
-        "amount_requested": app.amount_requested, "amount_approved": app.amount_approved,
+        "id": app.pk,
+        "reference": app.reference,
+        "title": app.title,
+        "enterprise_uscc": app.enterprise.uscc,
+        "programme": app.programme.code,
+        "status": app.status,
+        "status_label": str(app.get_status_display()),
+        "amount_requested": app.amount_requested,
+        "amount_approved": app.amount_approved,
     }
 
 
@@ -75,11 +80,21 @@ def get_application(request: HttpRequest, application_id: int) -> dict:
     events = app.events.all()
     if request.user.enterprise_id:
         events = events.filter(public=True)
-    return {**_out(app), "timeline": [
-        {"action": e.action, "label": e.label, "from_status": e.from_status,
-         "to_status": e.to_status, "actor": e.actor_label, "note": e.note, "at": e.created_at}
-        for e in events
-    ]}
+    return {
+        **_out(app),
+        "timeline": [
+            {
+                "action": e.action,
+                "label": e.label,
+                "from_status": e.from_status,
+                "to_status": e.to_status,
+                "actor": e.actor_label,
+                "note": e.note,
+                "at": e.created_at,
+            }
+            for e in events
+        ],
+    }
 
 
 @router.post("/{application_id}/pay", response=PaymentOut)
@@ -87,7 +102,16 @@ def pay(request: HttpRequest, application_id: int, payload: PaymentIn) -> dict:
     key = request.headers.get("Idempotency-Key", "")
     if not key:
         raise HttpError(422, "缺少 Idempotency-Key 请求头")
-    payment = services.application_pay(actor=request.user, application_id=application_id,
-                                       idempotency_key=key, bank_reference=payload.bank_reference)
-    return {"id": payment.pk, "application_id": payment.application_id, "amount": payment.amount,
-            "idempotency_key": payment.idempotency_key, "paid_at": payment.paid_at}
+    payment = services.application_pay(
+        actor=request.user,
+        application_id=application_id,
+        idempotency_key=key,
+        bank_reference=payload.bank_reference,
+    )
+    return {
+        "id": payment.pk,
+        "application_id": payment.application_id,
+        "amount": payment.amount,
+        "idempotency_key": payment.idempotency_key,
+        "paid_at": payment.paid_at,
+    }

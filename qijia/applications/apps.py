@@ -18,7 +18,15 @@ class ApplicationsConfig(AppConfig):
 
         from .panels import enterprise_panel, staff_panel
 
-        register_panel(roles={"enterprise"}, template="applications/panels/mine.html",
-                       context=enterprise_panel, order=20)
-        register_panel(roles={"officer", "approver"}, template="applications/panels/queue.html",
-                       context=staff_panel, order=15)
+        register_panel(
+            roles={"enterprise"},
+            template="applications/panels/mine.html",
+            context=enterprise_panel,
+            order=20,
+        )
+        register_panel(
+            roles={"officer", "approver"},
+            template="applications/panels/queue.html",
+            context=staff_panel,
+            order=15,
+        )

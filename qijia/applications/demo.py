@@ -37,28 +37,101 @@ MATERIALS = [
 
 PROGRAMMES = [
     # code, title, section, max, major, notice, experts, state, criteria
-    ("tech-upgrade-2026", "工业企业技术改造专项资金", "section-tech-upgrade", "2000000", "1000000",
-     7, True, "open", [("operating", "is_true", None), ("not_listed", "is_true", None),
-                       ("years_established", "gte", "2")]),
-    ("smart-factory-2026", "智能工厂和数字化车间奖励", "section-enterprise-service", "800000",
-     "500000", 5, False, "open", [("operating", "is_true", None), ("not_listed", "is_true", None),
-                                  ("revenue_last_year", "gte", "2000")]),
-    ("sme-specialised-2026", "专精特新中小企业培育资金", "section-sme", "300000", "300000", 5, False,
-     "upcoming", [("size_class", "in", ["small", "medium", "micro"]),
-                  ("not_listed", "is_true", None)]),
-    ("green-2025", "绿色制造示范奖励", "section-industry-development", "500000", "500000", 7, False,
-     "closed", [("not_listed", "is_true", None)]),
-    ("legacy-2019", "机器换人专项资金（已停止）", "section-tech-upgrade", "1000000", "500000", 7,
-     False, "retired", [("operating", "is_true", None)]),
-    ("digital-draft", "工业互联网标杆示范（拟定中）", "section-informatization", "500000", "300000",
-     5, False, "draft", [("industry", "in", ["C39", "C40"])]),
+    (
+        "tech-upgrade-2026",
+        "工业企业技术改造专项资金",
+        "section-tech-upgrade",
+        "2000000",
+        "1000000",
+        7,
+        True,
+        "open",
+        [
+            ("operating", "is_true", None),
+            ("not_listed", "is_true", None),
+            ("years_established", "gte", "2"),
+        ],
+    ),
+    (
+        "smart-factory-2026",
+        "智能工厂和数字化车间奖励",
+        "section-enterprise-service",
+        "800000",
+        "500000",
+        5,
+        False,
+        "open",
+        [
+            ("operating", "is_true", None),
+            ("not_listed", "is_true", None),
+            ("revenue_last_year", "gte", "2000"),
+        ],
+    ),
+    (
+        "sme-specialised-2026",
+        "专精特新中小企业培育资金",
+        "section-sme",
+        "300000",
+        "300000",
+        5,
+        False,
+        "upcoming",
+        [("size_class", "in", ["small", "medium", "micro"]), ("not_listed", "is_true", None)],
+    ),
+    (
+        "green-2025",
+        "绿色制造示范奖励",
+        "section-industry-development",
+        "500000",
+        "500000",
+        7,
+        False,
+        "closed",
+        [("not_listed", "is_true", None)],
+    ),
+    (
+        "legacy-2019",
+        "机器换人专项资金（已停止）",
+        "section-tech-upgrade",
+        "1000000",
+        "500000",
+        7,
+        False,
+        "retired",
+        [("operating", "is_true", None)],
+    ),
+    (
+        "digital-draft",
+        "工业互联网标杆示范（拟定中）",
+        "section-informatization",
+        "500000",
+        "300000",
+        5,
+        False,
+        "draft",
+        [("industry", "in", ["C39", "C40"])],
+    ),
 ]
 
 #: The stage each demo application is left at, in order (the demo enterprise gets the first few).
 STAGES = [
-    "submitted", "returned", "awaiting_approval_dup", "approved_major", "in_notice", "paid",
-    "draft", "expert_review", "awaiting_approval", "leadership_approved", "payable",
-    "under_recheck", "closed", "rejected", "withdrawn", "cancelled", "in_notice_objection",
+    "submitted",
+    "returned",
+    "awaiting_approval_dup",
+    "approved_major",
+    "in_notice",
+    "paid",
+    "draft",
+    "expert_review",
+    "awaiting_approval",
+    "leadership_approved",
+    "payable",
+    "under_recheck",
+    "closed",
+    "rejected",
+    "withdrawn",
+    "cancelled",
+    "in_notice_objection",
     "paid",
 ]
 
@@ -67,8 +140,11 @@ def _staff(section: OrgUnit, role: str) -> User:
     prefix = "seed-officer" if role == Role.OFFICER else "seed-head"
     user, created = User.objects.get_or_create(
         username=f"{prefix}-{section.code}"[:150],
-        defaults={"role": role, "org_unit": section,
-                  "display_name": ("经办" if role == Role.OFFICER else "科长") + f"·{section.name}"},
+        defaults={
+            "role": role,
+            "org_unit": section,
+            "display_name": ("经办" if role == Role.OFFICER else "科长") + f"·{section.name}",
+        },
     )
     if created:
         user.set_unusable_password()
@@ -77,11 +153,17 @@ def _staff(section: OrgUnit, role: str) -> User:
 
 
 def _enterprise_user(enterprise: Enterprise) -> User:
-    existing = User.objects.filter(enterprise=enterprise, role=Role.ENTERPRISE).order_by("pk").first()
+    existing = (
+        User.objects.filter(enterprise=enterprise, role=Role.ENTERPRISE).order_by("pk").first()
+    )
     if existing:
         return existing
-    user = User(username=f"seed-ent-{enterprise.uscc}", role=Role.ENTERPRISE,
-                enterprise=enterprise, display_name=f"{enterprise.name}经办")
+    user = User(
+        username=f"seed-ent-{enterprise.uscc}",
+        role=Role.ENTERPRISE,
+        enterprise=enterprise,
+        display_name=f"{enterprise.name}经办",
+    )
     user.set_unusable_password()
     user.save()
     return user
@@ -92,39 +174,68 @@ def _programmes(ctx: SeedContext, today: dt.date) -> dict[str, Any]:
     from qijia.programmes.models import Programme
 
     made = {}
-    for code, title, section_code, max_amount, major, notice, experts, state, criteria in PROGRAMMES:
+    for (
+        code,
+        title,
+        section_code,
+        max_amount,
+        major,
+        notice,
+        experts,
+        state,
+        criteria,
+    ) in PROGRAMMES:
         if Programme.objects.filter(code=code).exists():
             made[code] = Programme.objects.get(code=code)
             continue
         section = OrgUnit.objects.get(code=section_code)
         officer = _staff(section, Role.OFFICER)
         programme = ps.programme_create(
-            actor=officer, code=code, title=title, section=section, max_amount=max_amount,
-            major_threshold=major, notice_days=notice, expert_review_required=experts,
-            required_materials=MATERIALS, recheck_share_pct="20",
+            actor=officer,
+            code=code,
+            title=title,
+            section=section,
+            max_amount=max_amount,
+            major_threshold=major,
+            notice_days=notice,
+            expert_review_required=experts,
+            required_materials=MATERIALS,
+            recheck_share_pct="20",
             policy_text=f"为推动制造业高质量发展，设立“{title}”。资金实行总额控制、择优支持。",
             guide="1. 企业在线填报并上传证明材料；2. 主管科室形式审查；3. 诚信筛查；"
-                  "4. 审批、公示；5. 拨付；6. 拨付后按比例抽查。",
+            "4. 审批、公示；5. 拨付；6. 拨付后按比例抽查。",
         )
         for fact, op, value in criteria:
-            ps.criterion_add(actor=officer, programme_id=programme.pk, fact=fact, operator=op,
-                             value=value)
+            ps.criterion_add(
+                actor=officer, programme_id=programme.pk, fact=fact, operator=op, value=value
+            )
         if state != "draft":
             ps.programme_set_status(actor=officer, programme_id=programme.pk, status="published")
         windows = {
             "open": (today - dt.timedelta(days=40), today + dt.timedelta(days=30), today.year),
             "upcoming": (today + dt.timedelta(days=15), today + dt.timedelta(days=75), today.year),
-            "closed": (dt.date(today.year - 1, 3, 1), dt.date(today.year - 1, 5, 31), today.year - 1),
+            "closed": (
+                dt.date(today.year - 1, 3, 1),
+                dt.date(today.year - 1, 5, 31),
+                today.year - 1,
+            ),
             "retired": (dt.date(2019, 3, 1), dt.date(2019, 5, 31), 2019),
             "draft": None,
         }
         window = windows[state]
         if window:
             opens, closes, year = window
-            ps.call_create(actor=officer, programme_id=programme.pk, title=f"{year}年第一批",
-                           year=year, opens_on=opens, closes_on=closes)
-            ps.budget_set(actor=officer, programme_id=programme.pk, year=year,
-                          amount=Decimal(max_amount) * 20)
+            ps.call_create(
+                actor=officer,
+                programme_id=programme.pk,
+                title=f"{year}年第一批",
+                year=year,
+                opens_on=opens,
+                closes_on=closes,
+            )
+            ps.budget_set(
+                actor=officer, programme_id=programme.pk, year=year, amount=Decimal(max_amount) * 20
+            )
         if state == "retired":
             ps.programme_set_status(actor=officer, programme_id=programme.pk, status="retired")
         made[code] = programme
@@ -133,8 +244,12 @@ def _programmes(ctx: SeedContext, today: dt.date) -> dict[str, Any]:
         from qijia.programmes.models import SectionBudget
 
         if not SectionBudget.objects.filter(section=section, year=today.year).exists():
-            ps.section_budget_set(actor=_staff(section, Role.APPROVER), section=section,
-                                  year=today.year, amount=Decimal("60000000"))
+            ps.section_budget_set(
+                actor=_staff(section, Role.APPROVER),
+                section=section,
+                year=today.year,
+                amount=Decimal("60000000"),
+            )
     return made
 
 
@@ -145,7 +260,8 @@ def _eligible_everywhere(enterprise: Enterprise, programmes: list[Any], today: d
     facts = enterprise_facts(enterprise, on=today, listings=[])
     return all(
         evaluate(c.fact, c.operator, c.value, facts).result != FAIL
-        for p in programmes for c in p.criteria.all()
+        for p in programmes
+        for c in p.criteria.all()
     )
 
 
@@ -178,31 +294,68 @@ def _clean_enterprises(today: dt.date, count: int, programmes: list[Any]) -> lis
     return chosen
 
 
-def _draft(call: Any, enterprise: Enterprise, user: User, index: int, amount: Decimal,
-           photo_seed: int, today: dt.date, seller: Enterprise) -> Application:
-    titles = ["数控加工中心智能化改造", "表面处理线自动化升级", "注塑车间数字化改造",
-              "SMT生产线扩产", "仓储物流AGV改造", "节能空压站改造"]
-    app = s.application_create(actor=user, call_id=call.pk, title=titles[index % len(titles)],
-                               amount_requested=amount, description="项目已完成设备采购并投产。",
-                               project_start=today - dt.timedelta(days=300),
-                               project_end=today - dt.timedelta(days=20))
-    s.evidence_add(actor=user, application_id=app.pk, material_code="site_photo",
-                   upload=SimpleUploadedFile(f"现场{index}.jpg", photo_bytes(photo_seed), "image/jpeg"),
-                   caption="设备安装现场")
-    scan = s.evidence_add(actor=user, application_id=app.pk, material_code="invoice",
-                          upload=SimpleUploadedFile(f"发票{index}.pdf", pdf_bytes(f"invoice {index}"),
-                                                    "application/pdf"))
-    s.invoice_add(actor=user, application_id=app.pk, invoice_code="044001900111",
-                  invoice_number=f"{70000000 + app.pk:08d}",
-                  issued_on=today - dt.timedelta(days=200), seller_tax_id=seller.uscc,
-                  seller_name=seller.name, buyer_tax_id=enterprise.uscc, buyer_name=enterprise.name,
-                  amount=amount * 2, tax=(amount * 2 * Decimal("0.13")).quantize(Decimal("0.01")),
-                  scan_id=scan.pk)
+def _draft(
+    call: Any,
+    enterprise: Enterprise,
+    user: User,
+    index: int,
+    amount: Decimal,
+    photo_seed: int,
+    today: dt.date,
+    seller: Enterprise,
+) -> Application:
+    titles = [
+        "数控加工中心智能化改造",
+        "表面处理线自动化升级",
+        "注塑车间数字化改造",
+        "SMT生产线扩产",
+        "仓储物流AGV改造",
+        "节能空压站改造",
+    ]
+    app = s.application_create(
+        actor=user,
+        call_id=call.pk,
+        title=titles[index % len(titles)],
+        amount_requested=amount,
+        description="项目已完成设备采购并投产。",
+        project_start=today - dt.timedelta(days=300),
+        project_end=today - dt.timedelta(days=20),
+    )
+    s.evidence_add(
+        actor=user,
+        application_id=app.pk,
+        material_code="site_photo",
+        upload=SimpleUploadedFile(f"现场{index}.jpg", photo_bytes(photo_seed), "image/jpeg"),
+        caption="设备安装现场",
+    )
+    scan = s.evidence_add(
+        actor=user,
+        application_id=app.pk,
+        material_code="invoice",
+        upload=SimpleUploadedFile(
+            f"发票{index}.pdf", pdf_bytes(f"invoice {index}"), "application/pdf"
+        ),
+    )
+    s.invoice_add(
+        actor=user,
+        application_id=app.pk,
+        invoice_code="044001900111",
+        invoice_number=f"{70000000 + app.pk:08d}",
+        issued_on=today - dt.timedelta(days=200),
+        seller_tax_id=seller.uscc,
+        seller_name=seller.name,
+        buyer_tax_id=enterprise.uscc,
+        buyer_name=enterprise.name,
+        amount=amount * 2,
+        tax=(amount * 2 * Decimal("0.13")).quantize(Decimal("0.01")),
+        scan_id=scan.pk,
+    )
     return app
 
 
-def _advance(app: Application, stage: str, officer: User, head: User, user: User,
-             today: dt.date) -> None:
+def _advance(
+    app: Application, stage: str, officer: User, head: User, user: User, today: dt.date
+) -> None:
     pk = app.pk
     if stage == "draft":
         return
@@ -227,42 +380,60 @@ def _advance(app: Application, stage: str, officer: User, head: User, user: User
             s.expert_score_add(actor=officer, application_id=pk, expert_name=name, score=score)
         s.application_record_expert_review(actor=officer, application_id=pk, note="专家组同意")
     for finding in app.findings.filter(disposition="pending"):
-        s.finding_dispose(actor=officer, finding_id=finding.pk, disposition="dismissed",
-                          reason="经核查为同一项目的不同角度照片")
+        s.finding_dispose(
+            actor=officer,
+            finding_id=finding.pk,
+            disposition="dismissed",
+            reason="经核查为同一项目的不同角度照片",
+        )
     if stage == "awaiting_approval":
         return
     if stage == "rejected":
         s.application_reject(actor=officer, application_id=pk, note="项目投资额未达到申报要求")
         return
     app.refresh_from_db()
-    s.application_approve(actor=head, application_id=pk, amount=app.amount_requested,
-                          note="同意")
+    s.application_approve(actor=head, application_id=pk, amount=app.amount_requested, note="同意")
     app.refresh_from_db()
     major = app.amount_approved >= app.programme.major_threshold
     if stage == "approved_major":
         return
     if major:
         s.application_record_leadership_decision(
-            actor=head, application_id=pk, meeting="局党组会议", meeting_date=today,
-            minute_ref=f"党组会议纪要〔{today.year}〕{pk}号", decision="同意按核定金额资助")
+            actor=head,
+            application_id=pk,
+            meeting="局党组会议",
+            meeting_date=today,
+            minute_ref=f"党组会议纪要〔{today.year}〕{pk}号",
+            decision="同意按核定金额资助",
+        )
     if stage == "leadership_approved":
         return
     s.application_publish_notice(
-        actor=officer, application_id=pk,
+        actor=officer,
+        application_id=pk,
         starts_on=today - dt.timedelta(days=app.programme.notice_days + 1)
-        if stage not in ("in_notice", "in_notice_objection") else today,
+        if stage not in ("in_notice", "in_notice_objection")
+        else today,
     )
     if stage == "in_notice":
         return
     if stage == "in_notice_objection":
-        s.objection_file(actor=user, application_id=pk, filer_name="匿名群众",
-                         content="该项目设备是否已实际安装使用，请核实。")
+        s.objection_file(
+            actor=user,
+            application_id=pk,
+            filer_name="匿名群众",
+            content="该项目设备是否已实际安装使用，请核实。",
+        )
         return
     s.application_close_notice(actor=officer, application_id=pk)
     if stage == "payable":
         return
-    s.application_pay(actor=officer, application_id=pk, idempotency_key=f"demo-pay-{app.reference}",
-                      bank_reference=f"GK{today:%Y%m%d}{pk:05d}")
+    s.application_pay(
+        actor=officer,
+        application_id=pk,
+        idempotency_key=f"demo-pay-{app.reference}",
+        bank_reference=f"GK{today:%Y%m%d}{pk:05d}",
+    )
     if stage == "paid":
         return
     if stage == "closed":
@@ -280,8 +451,10 @@ def seed_lifecycle(ctx: SeedContext) -> None:
     if len(enterprises) < 4:
         ctx.log("  符合条件的企业不足，跳过申请")
         return
-    sellers = list(Enterprise.objects.exclude(pk__in=[e.pk for e in enterprises])
-                   .order_by("-id")[:50]) or enterprises
+    sellers = (
+        list(Enterprise.objects.exclude(pk__in=[e.pk for e in enterprises]).order_by("-id")[:50])
+        or enterprises
+    )
     plan: list[tuple[Application, str, User, User, User]] = []
     for index, stage in enumerate(STAGES):
         # the demo enterprise (first) holds several applications at different stages
@@ -289,9 +462,14 @@ def seed_lifecycle(ctx: SeedContext) -> None:
         user = _enterprise_user(enterprise)
         programme = open_programmes[index % 2]
         call = programme.calls.order_by("-opens_on").first()
-        officer, head = _staff(programme.section, Role.OFFICER), _staff(programme.section, Role.APPROVER)
-        amount = {"approved_major": Decimal("1200000"), "leadership_approved": Decimal("1100000")}.get(
-            stage, Decimal(150000 + 10000 * index))
+        officer, head = (
+            _staff(programme.section, Role.OFFICER),
+            _staff(programme.section, Role.APPROVER),
+        )
+        amount = {
+            "approved_major": Decimal("1200000"),
+            "leadership_approved": Decimal("1100000"),
+        }.get(stage, Decimal(150000 + 10000 * index))
         amount = min(amount, programme.max_amount)
         # the planted duplicate: the same photo as the first application, another enterprise
         photo_seed = 1000 if stage == "awaiting_approval_dup" else 1000 + index
@@ -300,9 +478,13 @@ def seed_lifecycle(ctx: SeedContext) -> None:
             user = _enterprise_user(enterprise)
             programme = open_programmes[0]
             call = programme.calls.order_by("-opens_on").first()
-            officer, head = _staff(programme.section, Role.OFFICER), _staff(programme.section, Role.APPROVER)
-        app = _draft(call, enterprise, user, index, amount, photo_seed, today,
-                     sellers[index % len(sellers)])
+            officer, head = (
+                _staff(programme.section, Role.OFFICER),
+                _staff(programme.section, Role.APPROVER),
+            )
+        app = _draft(
+            call, enterprise, user, index, amount, photo_seed, today, sellers[index % len(sellers)]
+        )
         plan.append((app, stage, officer, head, user))
     for app, stage, officer, head, user in plan:
         _advance(app, stage, officer, head, user, today)
@@ -314,10 +496,16 @@ def seed_lifecycle(ctx: SeedContext) -> None:
     if paid.exists():
         draw = s.recheck_draw_create(actor=tech_officer, programme_id=tech.pk, share_pct="50")
         s.recheck_draw_run(actor=tech_officer, draw_id=draw.pk)
-        picked = list(Application.objects.filter(status=Status.UNDER_RECHECK, programme=tech)
-                      .order_by("reference"))
+        picked = list(
+            Application.objects.filter(status=Status.UNDER_RECHECK, programme=tech).order_by(
+                "reference"
+            )
+        )
         if len(picked) > 1:
-            s.application_cancel(actor=tech_head, application_id=picked[-1].pk,
-                                 note="回头看发现设备未实际安装，发票系虚开",
-                                 due_on=today + dt.timedelta(days=30))
+            s.application_cancel(
+                actor=tech_head,
+                application_id=picked[-1].pk,
+                note="回头看发现设备未实际安装，发票系虚开",
+                due_on=today + dt.timedelta(days=30),
+            )
     ctx.log(f"  专项 {len(programmes)} 个，申请 {Application.objects.count()} 份")

@@ -40,12 +40,14 @@ def check_file(upload: Any, *, kind: str, field: str = "file") -> CheckedFile:
     size = getattr(upload, "size", None)
     limit = settings.QIJIA_MAX_UPLOAD_BYTES
     if size is not None and size > limit:
-        raise ValidationFailed(f"文件“{name}”超过大小上限{limit // (1024 * 1024)}MB",
-                               fields={field: "文件过大"})
+        raise ValidationFailed(
+            f"文件“{name}”超过大小上限{limit // (1024 * 1024)}MB", fields={field: "文件过大"}
+        )
     content = upload.read()
     if len(content) > limit:
-        raise ValidationFailed(f"文件“{name}”超过大小上限{limit // (1024 * 1024)}MB",
-                               fields={field: "文件过大"})
+        raise ValidationFailed(
+            f"文件“{name}”超过大小上限{limit // (1024 * 1024)}MB", fields={field: "文件过大"}
+        )
     if not content:
         raise ValidationFailed(f"文件“{name}”是空文件", fields={field: "空文件"})
     if content.startswith(b"%PDF-"):
@@ -60,10 +62,16 @@ def check_file(upload: Any, *, kind: str, field: str = "file") -> CheckedFile:
                 with Image.open(io.BytesIO(content)) as img:
                     img.verify()
             except (UnidentifiedImageError, OSError, SyntaxError, ValueError):
-                raise ValidationFailed(f"文件“{name}”不是有效的图片", fields={field: "图片已损坏"}) from None
+                raise ValidationFailed(
+                    f"文件“{name}”不是有效的图片", fields={field: "图片已损坏"}
+                ) from None
     allowed = ALLOWED.get(kind, set())
     if mime not in allowed:
         wanted = "图片（JPEG/PNG/WebP）" if allowed == IMAGE_TYPES else "图片或PDF"
         raise ValidationFailed(f"文件“{name}”的内容不是{wanted}", fields={field: f"应为{wanted}"})
-    return CheckedFile(name=name[:255], content=content, sha256=hashlib.sha256(content).hexdigest(),
-                       content_type=mime)
+    return CheckedFile(
+        name=name[:255],
+        content=content,
+        sha256=hashlib.sha256(content).hexdigest(),
+        content_type=mime,
+    )

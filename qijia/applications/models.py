@@ -33,7 +33,9 @@ class Application(TimeStampedModel):
     programme = models.ForeignKey(
         "programmes.Programme", on_delete=models.PROTECT, related_name="applications"
     )
-    call = models.ForeignKey("programmes.Call", on_delete=models.PROTECT, related_name="applications")
+    call = models.ForeignKey(
+        "programmes.Call", on_delete=models.PROTECT, related_name="applications"
+    )
     enterprise = models.ForeignKey(
         "enterprises.Enterprise", on_delete=models.PROTECT, related_name="applications"
     )
@@ -238,7 +240,9 @@ class ExpertScore(models.Model):
         ordering = ["application", "pk"]
         verbose_name = _("专家评分")
         constraints = [
-            models.CheckConstraint(name="expert_score_range", condition=Q(score__gte=0, score__lte=100))
+            models.CheckConstraint(
+                name="expert_score_range", condition=Q(score__gte=0, score__lte=100)
+            )
         ]
 
     def __str__(self) -> str:
@@ -268,7 +272,9 @@ class LeadershipDecision(models.Model):
 class Objection(models.Model):
     """An objection filed during public notice; payment waits until every one is answered."""
 
-    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="objections")
+    application = models.ForeignKey(
+        Application, on_delete=models.PROTECT, related_name="objections"
+    )
     filed_by = models.ForeignKey(
         "identity.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -294,7 +300,9 @@ class Payment(models.Model):
     """One disbursement. The idempotency key makes a repeated request return the first payment;
     the one-to-one makes a second payment of the same application impossible whatever the key."""
 
-    application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="payment")
+    application = models.OneToOneField(
+        Application, on_delete=models.PROTECT, related_name="payment"
+    )
     idempotency_key = models.CharField(max_length=80, unique=True)
     amount = models.DecimalField(_("拨付金额(元)"), max_digits=14, decimal_places=2)
     bank_reference = models.CharField(_("支付凭证号"), max_length=100, blank=True)
@@ -315,7 +323,9 @@ class RecheckDraw(models.Model):
     """A sampling draw (回头看/抽查). The seed and the population are stored before the draw runs,
     so anyone can replay ``random.Random(seed).sample(population, size)`` and get ``selected``."""
 
-    programme = models.ForeignKey("programmes.Programme", on_delete=models.PROTECT, related_name="draws")
+    programme = models.ForeignKey(
+        "programmes.Programme", on_delete=models.PROTECT, related_name="draws"
+    )
     share_pct = models.DecimalField(_("抽查比例(%)"), max_digits=5, decimal_places=2)
     seed = models.BigIntegerField(_("随机种子"))
     population = models.JSONField(_("总体(申请编号)"))
@@ -340,8 +350,9 @@ class RecheckResult(models.TextChoices):
 
 class Recheck(models.Model):
     application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="rechecks")
-    draw = models.ForeignKey(RecheckDraw, null=True, blank=True, on_delete=models.PROTECT,
-                             related_name="rechecks")
+    draw = models.ForeignKey(
+        RecheckDraw, null=True, blank=True, on_delete=models.PROTECT, related_name="rechecks"
+    )
     result = models.CharField(_("复核结果"), max_length=10, choices=RecheckResult.choices)
     note = models.TextField(_("复核说明"))
     recorded_by = models.ForeignKey("identity.User", on_delete=models.PROTECT, related_name="+")
@@ -357,7 +368,9 @@ class Recheck(models.Model):
 class Clawback(models.Model):
     """Money to recover after cancellation (追缴): due, recovered so far, outstanding."""
 
-    application = models.OneToOneField(Application, on_delete=models.PROTECT, related_name="clawback")
+    application = models.OneToOneField(
+        Application, on_delete=models.PROTECT, related_name="clawback"
+    )
     amount_due = models.DecimalField(_("应追缴(元)"), max_digits=14, decimal_places=2)
     due_on = models.DateField(_("限缴日期"))
     recovered = models.DecimalField(_("已追回(元)"), max_digits=14, decimal_places=2, default=0)

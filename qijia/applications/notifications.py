@@ -15,8 +15,15 @@ from .models import Application
 
 #: Actions after which the owning section (its officers and its head) has the next step.
 STAFF_ACTIONS = {
-    "submit", "resubmit", "pass_formal_review", "record_expert_review", "approve",
-    "record_leadership_decision", "close_notice", "select_for_recheck", "withdraw",
+    "submit",
+    "resubmit",
+    "pass_formal_review",
+    "record_expert_review",
+    "approve",
+    "record_leadership_decision",
+    "close_notice",
+    "select_for_recheck",
+    "withdraw",
 }
 
 

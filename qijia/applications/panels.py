@@ -26,5 +26,8 @@ def staff_panel(user: Any) -> dict | None:
     if not user.org_unit_id:
         return None
     items = work_queue(actor=user, today=timezone.localdate())
-    return {"items": items[:8], "total": len(items),
-            "overdue": sum(1 for i in items if i.overdue_days)}
+    return {
+        "items": items[:8],
+        "total": len(items),
+        "overdue": sum(1 for i in items if i.overdue_days),
+    }

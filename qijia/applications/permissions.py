@@ -17,7 +17,9 @@ def _role(*roles: str) -> rules.Predicate:
 
     @rules.predicate(name=f"applications_role_{'_'.join(sorted(wanted))}")
     def predicate(user: Any) -> bool:
-        return bool(getattr(user, "is_authenticated", False) and user.is_active and user.role in wanted)
+        return bool(
+            getattr(user, "is_authenticated", False) and user.is_active and user.role in wanted
+        )
 
     return predicate
 
@@ -28,8 +30,10 @@ is_section_head = _role(Role.APPROVER)
 
 @rules.predicate
 def is_applicant(user: Any, application: Any) -> bool:
-    return application is not None and user.enterprise_id is not None and (
-        application.enterprise_id == user.enterprise_id
+    return (
+        application is not None
+        and user.enterprise_id is not None
+        and (application.enterprise_id == user.enterprise_id)
     )
 
 
@@ -42,6 +46,8 @@ def is_owning_section(user: Any, application: Any) -> bool:
 
 rules.add_perm("applications.act_as_applicant", is_enterprise_user & is_applicant)
 rules.add_perm("applications.handle", is_section_staff & is_owning_section)
+
+
 @rules.predicate
 def is_bureau_leader(user: Any) -> bool:
     """A bureau leader (分管领导, in the leadership unit) decides for every section."""

@@ -36,7 +36,9 @@ def current_invoices(application: Application):  # noqa: ANN201 - queryset
 
 def call_open(app: Application, ctx: Ctx) -> str | None:
     if not app.call.is_open_on(ctx.today):
-        return f"申报批次“{app.call.title}”不在申报期内（{app.call.opens_on}至{app.call.closes_on}）"
+        return (
+            f"申报批次“{app.call.title}”不在申报期内（{app.call.opens_on}至{app.call.closes_on}）"
+        )
     return None
 
 
@@ -48,8 +50,11 @@ def materials_complete(app: Application, ctx: Ctx) -> str | None:
     for item in app.programme.required_materials:
         if item.get("required", True) and item["code"] not in codes:
             missing.append(item["label"])
-        if (item.get("kind") == "invoice" and item.get("required", True)
-                and not current_invoices(app).exists()):
+        if (
+            item.get("kind") == "invoice"
+            and item.get("required", True)
+            and not current_invoices(app).exists()
+        ):
             missing.append(f"{item['label']}（发票信息）")
     if app.amount_requested > app.programme.max_amount:
         return f"申请金额超过本专项单个企业最高资助额{app.programme.max_amount}元"
@@ -110,12 +115,16 @@ def budget_available(app: Application, ctx: Ctx) -> str | None:
     """Read on locked rows; ``funds_reserve`` then takes the money under the same locks."""
     amount = ctx.amount or Decimal(0)
     year = app.call.year
-    section = SectionBudget.objects.select_for_update().filter(
-        section_id=app.programme.section_id, year=year
-    ).first()
-    budget = ProgrammeBudget.objects.select_for_update().filter(
-        programme_id=app.programme_id, year=year
-    ).first()
+    section = (
+        SectionBudget.objects.select_for_update()
+        .filter(section_id=app.programme.section_id, year=year)
+        .first()
+    )
+    budget = (
+        ProgrammeBudget.objects.select_for_update()
+        .filter(programme_id=app.programme_id, year=year)
+        .first()
+    )
     if budget is None:
         return f"该专项尚未设置{year}年度预算"
     if amount > budget.available:

@@ -19,8 +19,10 @@ def photo_bytes(seed: int = 1, *, size: tuple[int, int] = (320, 240), fmt: str =
     draw = ImageDraw.Draw(img)
     for _ in range(30):
         x, y = rnd.randrange(size[0]), rnd.randrange(size[1])
-        draw.rectangle([x, y, x + rnd.randrange(20, 120), y + rnd.randrange(20, 90)],
-                       fill=(rnd.randrange(256), rnd.randrange(256), rnd.randrange(256)))
+        draw.rectangle(
+            [x, y, x + rnd.randrange(20, 120), y + rnd.randrange(20, 90)],
+            fill=(rnd.randrange(256), rnd.randrange(256), rnd.randrange(256)),
+        )
     out = io.BytesIO()
     img.save(out, fmt, quality=90)
     return out.getvalue()
@@ -34,5 +36,3 @@ def pdf_bytes(text: str = "contract") -> bytes:
     c.drawString(72, 720, text)
     c.save()
     return out.getvalue()
-
-

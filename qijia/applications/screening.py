@@ -56,11 +56,18 @@ def _neighbourhood(usccs: set[str], hops: int = 2) -> tuple[set[int], set[int]]:
     frontier_e: set[int] = set(enterprise_ids)
     frontier_p: set[int] = set()
     for _ in range(hops):
-        new_p = set(
-            PersonRole.objects.filter(enterprise_id__in=frontier_e).values_list("person_id", flat=True)
-        ) - person_ids
+        new_p = (
+            set(
+                PersonRole.objects.filter(enterprise_id__in=frontier_e).values_list(
+                    "person_id", flat=True
+                )
+            )
+            - person_ids
+        )
         new_e = set(
-            PersonRole.objects.filter(person_id__in=frontier_p).values_list("enterprise_id", flat=True)
+            PersonRole.objects.filter(person_id__in=frontier_p).values_list(
+                "enterprise_id", flat=True
+            )
         )
         for holder, held in Holding.objects.filter(
             Q(holder_id__in=frontier_e) | Q(held_id__in=frontier_e)
@@ -92,25 +99,34 @@ def photo_findings(application: Application) -> list[Finding]:
         other = others.get(other_id)
         if other is None or other.sha256 != extra.pop("other_sha256_key"):
             continue
-        findings.append(Finding(
-            application_id=_app_key(application.pk),
-            kind="duplicate_photo",
-            severity="high",
-            summary=(f"照片“{file.original_name}”与申报 {other.application.reference} 的照片"
-                     f"“{other.original_name}”是同一张照片。"),
-            evidence={
-                "file": file.file.name, "other_application_id": _app_key(other.application_id),
-                "other_file": other.file.name, "caption": file.caption,
-                "other_caption": other.caption, "sha256": file.sha256,
-                "other_sha256": other.sha256,
-                **{k: v for k, v in extra.items() if k not in ("file", "other_file")},
-            },
-        ))
+        findings.append(
+            Finding(
+                application_id=_app_key(application.pk),
+                kind="duplicate_photo",
+                severity="high",
+                summary=(
+                    f"照片“{file.original_name}”与申报 {other.application.reference} 的照片"
+                    f"“{other.original_name}”是同一张照片。"
+                ),
+                evidence={
+                    "file": file.file.name,
+                    "other_application_id": _app_key(other.application_id),
+                    "other_file": other.file.name,
+                    "caption": file.caption,
+                    "other_caption": other.caption,
+                    "sha256": file.sha256,
+                    "other_sha256": other.sha256,
+                    **{k: v for k, v in extra.items() if k not in ("file", "other_file")},
+                },
+            )
+        )
     return findings
 
 
 def current_photos():  # noqa: ANN201 - queryset
-    return EvidenceFile.objects.filter(kind=EvidenceKind.PHOTO, superseded_by__isnull=True).select_related("application")
+    return EvidenceFile.objects.filter(
+        kind=EvidenceKind.PHOTO, superseded_by__isnull=True
+    ).select_related("application")
 
 
 def build_bundle(application: Application) -> tuple[Bundle, dict[str, Any], dict[str, str]]:
@@ -134,8 +150,9 @@ def build_bundle(application: Application) -> tuple[Bundle, dict[str, Any], dict
     enterprises = list(Enterprise.objects.filter(pk__in=enterprise_ids).select_related("town"))
     uscc_of = {e.pk: e.uscc for e in enterprises}
     roles = list(
-        PersonRole.objects.filter(person_id__in=person_ids, enterprise_id__in=enterprise_ids)
-        .select_related("person")
+        PersonRole.objects.filter(
+            person_id__in=person_ids, enterprise_id__in=enterprise_ids
+        ).select_related("person")
     )
     holdings = Holding.objects.filter(holder_id__in=enterprise_ids, held_id__in=enterprise_ids)
 
@@ -143,30 +160,54 @@ def build_bundle(application: Application) -> tuple[Bundle, dict[str, Any], dict
         root=Path("."),
         manifest={"source": "qijia", "application": application.reference},
         enterprises=tuple(
-            EnterpriseRow(uscc=e.uscc, name=e.name, town=e.town.name, industry_code=e.industry_id or "",
-                          address=e.address, phone=e.phone, email=e.email,
-                          established_on=e.established_on)
+            EnterpriseRow(
+                uscc=e.uscc,
+                name=e.name,
+                town=e.town.name,
+                industry_code=e.industry_id or "",
+                address=e.address,
+                phone=e.phone,
+                email=e.email,
+                established_on=e.established_on,
+            )
             for e in enterprises
         ),
         persons=tuple(
-            {r.person_id: PersonRow(person_key=f"P{r.person_id}", name=r.person.name,
-                                    phone=r.person.phone, email=r.person.email)
-             for r in roles}.values()
+            {
+                r.person_id: PersonRow(
+                    person_key=f"P{r.person_id}",
+                    name=r.person.name,
+                    phone=r.person.phone,
+                    email=r.person.email,
+                )
+                for r in roles
+            }.values()
         ),
         roles=tuple(
-            RoleRow(person_key=f"P{r.person_id}", uscc=uscc_of[r.enterprise_id], role=r.role,
-                    share_pct=r.share_pct)
+            RoleRow(
+                person_key=f"P{r.person_id}",
+                uscc=uscc_of[r.enterprise_id],
+                role=r.role,
+                share_pct=r.share_pct,
+            )
             for r in roles
         ),
         holdings=tuple(
-            HoldingRow(holder_uscc=uscc_of[h.holder_id], held_uscc=uscc_of[h.held_id],
-                       share_pct=h.share_pct)
+            HoldingRow(
+                holder_uscc=uscc_of[h.holder_id],
+                held_uscc=uscc_of[h.held_id],
+                share_pct=h.share_pct,
+            )
             for h in holdings
         ),
         applications=tuple(
             ApplicationRow(
-                application_id=_app_key(a.pk), uscc=a.enterprise.uscc, programme=a.programme.code,
-                title=a.title, period_start=a.project_start, period_end=a.project_end,
+                application_id=_app_key(a.pk),
+                uscc=a.enterprise.uscc,
+                programme=a.programme.code,
+                title=a.title,
+                period_start=a.project_start,
+                period_end=a.project_end,
                 submitted_on=timezone.localdate(a.submitted_at) if a.submitted_at else None,
                 amount_requested=a.amount_requested,
             )
@@ -174,10 +215,16 @@ def build_bundle(application: Application) -> tuple[Bundle, dict[str, Any], dict
         ),
         invoices=tuple(
             InvoiceRow(
-                application_id=_app_key(i.application_id), invoice_code=i.invoice_code,
-                invoice_number=i.invoice_number, issued_on=i.issued_on,
-                seller_tax_id=i.seller_tax_id, seller_name=i.seller_name,
-                buyer_tax_id=i.buyer_tax_id, buyer_name=i.buyer_name, amount=i.amount, tax=i.tax,
+                application_id=_app_key(i.application_id),
+                invoice_code=i.invoice_code,
+                invoice_number=i.invoice_number,
+                issued_on=i.issued_on,
+                seller_tax_id=i.seller_tax_id,
+                seller_name=i.seller_name,
+                buyer_tax_id=i.buyer_tax_id,
+                buyer_name=i.buyer_name,
+                amount=i.amount,
+                tax=i.tax,
             )
             for i in invoices
         ),
@@ -207,7 +254,8 @@ def screen_application_now(*, application_id: int, as_of: dt.date | None = None)
         return 0
     bundle, prints, digests = build_bundle(application)
     findings = [
-        f for f in screen(bundle, as_of or timezone.localdate(), prints=prints, digests=digests)
+        f
+        for f in screen(bundle, as_of or timezone.localdate(), prints=prints, digests=digests)
         if f.application_id == _app_key(application.pk)
         and f.kind not in ("ineligible_applicant", "blacklisted_applicant")
     ] + photo_findings(application)
@@ -219,8 +267,11 @@ def screen_application_now(*, application_id: int, as_of: dt.date | None = None)
             try:
                 with transaction.atomic():
                     ScreeningFinding.objects.create(
-                        application=app, kind=finding.kind, severity=finding.severity,
-                        summary=finding.summary, subject=subject,
+                        application=app,
+                        kind=finding.kind,
+                        severity=finding.severity,
+                        summary=finding.summary,
+                        subject=subject,
                         evidence=_json(_reference_evidence(finding.evidence)),
                     )
                 created += 1
@@ -228,8 +279,12 @@ def screen_application_now(*, application_id: int, as_of: dt.date | None = None)
                 continue  # found before: keep the earlier row and its disposal
         app.screened_at = timezone.now()
         app.save(update_fields=["screened_at"])
-        audit_record(actor=None, action="applications.screened", obj=app,
-                     after={"findings": len(findings), "new": created})
+        audit_record(
+            actor=None,
+            action="applications.screened",
+            obj=app,
+            after={"findings": len(findings), "new": created},
+        )
     return created
 
 

@@ -52,7 +52,9 @@ def application_list(*, actor: Any, status: str = "", q: str = "") -> QuerySet[A
     if status:
         qs = qs.filter(status=status)
     if q:
-        qs = qs.filter(Q(reference__icontains=q) | Q(title__icontains=q) | Q(enterprise__name__icontains=q))
+        qs = qs.filter(
+            Q(reference__icontains=q) | Q(title__icontains=q) | Q(enterprise__name__icontains=q)
+        )
     return qs.annotate(
         pending_findings=Count("findings", filter=Q(findings__disposition=Disposition.PENDING))
     ).order_by("-status_changed_at", "-pk")
@@ -61,8 +63,9 @@ def application_list(*, actor: Any, status: str = "", q: str = "") -> QuerySet[A
 def application_get(*, actor: Any, application_id: int) -> Application:
     """One application if the actor may see it; NotFound otherwise (no existence leak)."""
     app = (
-        Application.objects.select_related("programme", "programme__section", "call", "enterprise",
-                                           "created_by")
+        Application.objects.select_related(
+            "programme", "programme__section", "call", "enterprise", "created_by"
+        )
         .filter(pk=application_id)
         .first()
     )

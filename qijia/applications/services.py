@@ -98,12 +98,28 @@ def _lock(application_id: int) -> Application:
     return app
 
 
-def _event(app: Application, *, actor: Any, action: str, label: str, before: str = "",
-           note: str = "", data: dict | None = None, public: bool = True) -> ApplicationEvent:
+def _event(
+    app: Application,
+    *,
+    actor: Any,
+    action: str,
+    label: str,
+    before: str = "",
+    note: str = "",
+    data: dict | None = None,
+    public: bool = True,
+) -> ApplicationEvent:
     return ApplicationEvent.objects.create(
-        application=app, action=action, label=label, from_status=before,
-        to_status=app.status if before else "", actor=actor if getattr(actor, "pk", None) else None,
-        actor_label=actor_label(actor), note=note, data=data or {}, public=public,
+        application=app,
+        action=action,
+        label=label,
+        from_status=before,
+        to_status=app.status if before else "",
+        actor=actor if getattr(actor, "pk", None) else None,
+        actor_label=actor_label(actor),
+        note=note,
+        data=data or {},
+        public=public,
     )
 
 
@@ -173,8 +189,15 @@ def _transition(
             )
             app.status_changed_at = timezone.now()
             app.save()
-            _event(app, actor=actor, action=action, label=transition.label, before=before,
-                   note=ctx.note, data=extra)
+            _event(
+                app,
+                actor=actor,
+                action=action,
+                label=transition.label,
+                before=before,
+                note=ctx.note,
+                data=extra,
+            )
             audit_record(
                 actor=actor,
                 action=f"applications.{action}",
@@ -182,8 +205,9 @@ def _transition(
                 before={"status": before},
                 after={"status": app.status, "note": ctx.note, **extra},
             )
-            notifications.after_transition(app, action=action, label=transition.label,
-                                           note=ctx.note)
+            notifications.after_transition(
+                app, action=action, label=transition.label, note=ctx.note
+            )
     except DomainError as exc:
         if not isinstance(exc, NotFound):
             _record_refusal(actor, application_id, action, exc)
@@ -201,7 +225,9 @@ def _next_reference(year: int) -> str:
     if counter is None:
         last = (
             Application.objects.filter(reference__startswith=prefix)
-            .order_by("-reference").values_list("reference", flat=True).first()
+            .order_by("-reference")
+            .values_list("reference", flat=True)
+            .first()
         )
         try:
             with transaction.atomic():
@@ -247,9 +273,16 @@ def application_create(
             fields={"amount_requested": f"不能超过{call.programme.max_amount}元"},
         )
     fields = dict(
-        programme=call.programme, call=call, enterprise=actor.enterprise, created_by=actor,
-        title=title.strip(), description=description, project_start=project_start,
-        project_end=project_end, amount_requested=amount, status_changed_at=timezone.now(),
+        programme=call.programme,
+        call=call,
+        enterprise=actor.enterprise,
+        created_by=actor,
+        title=title.strip(),
+        description=description,
+        project_start=project_start,
+        project_end=project_end,
+        amount_requested=amount,
+        status_changed_at=timezone.now(),
     )
     with transaction.atomic():
         app = Application.objects.create(reference=_next_reference(_today().year), **fields)
@@ -259,8 +292,14 @@ def application_create(
 
 
 def application_update(
-    *, actor: Any, application_id: int, title: str, amount_requested: Any, description: str = "",
-    project_start: dt.date | None = None, project_end: dt.date | None = None,
+    *,
+    actor: Any,
+    application_id: int,
+    title: str,
+    amount_requested: Any,
+    description: str = "",
+    project_start: dt.date | None = None,
+    project_end: dt.date | None = None,
 ) -> Application:
     """Edit a draft or a returned application (the fields, not the files: those are versioned)."""
     amount = _money(amount_requested, "amount_requested")
@@ -272,20 +311,33 @@ def application_update(
         if app.status not in EDITABLE:
             raise InvalidTransition("只有草稿或退回补正的申请可以修改")
         if amount > app.programme.max_amount:
-            raise ValidationFailed(f"申请金额不能超过{app.programme.max_amount}元",
-                                   fields={"amount_requested": "超过最高资助额"})
-        before = snapshot(app, ["title", "amount_requested", "description", "project_start",
-                                "project_end"])
+            raise ValidationFailed(
+                f"申请金额不能超过{app.programme.max_amount}元",
+                fields={"amount_requested": "超过最高资助额"},
+            )
+        before = snapshot(
+            app, ["title", "amount_requested", "description", "project_start", "project_end"]
+        )
         app.title, app.amount_requested, app.description = title.strip(), amount, description
         app.project_start, app.project_end = project_start, project_end
         app.save()
-        audit_record(actor=actor, action="applications.updated", obj=app, before=before,
-                     after=snapshot(app, list(before)))
+        audit_record(
+            actor=actor,
+            action="applications.updated",
+            obj=app,
+            before=before,
+            after=snapshot(app, list(before)),
+        )
     return app
 
 
 def evidence_add(
-    *, actor: Any, application_id: int, material_code: str, upload: Any, caption: str = "",
+    *,
+    actor: Any,
+    application_id: int,
+    material_code: str,
+    upload: Any,
+    caption: str = "",
     supersedes_id: int | None = None,
 ) -> EvidenceFile:
     """Attach a file (checked by content, hashed, stored once, never overwritten). With
@@ -303,9 +355,11 @@ def evidence_add(
         previous = None
         version = 1
         if supersedes_id is not None:
-            previous = EvidenceFile.objects.select_for_update().filter(
-                pk=supersedes_id, application=app
-            ).first()
+            previous = (
+                EvidenceFile.objects.select_for_update()
+                .filter(pk=supersedes_id, application=app)
+                .first()
+            )
             if previous is None:
                 raise NotFound("要更正的材料不存在")
             if EvidenceFile.objects.filter(supersedes=previous).exists():
@@ -313,28 +367,63 @@ def evidence_add(
             version = previous.version + 1
             material_code = previous.material_code
         evidence = EvidenceFile(
-            application=app, material_code=material_code, kind=kind, version=version,
-            supersedes=previous, original_name=checked.name, sha256=checked.sha256,
-            size_bytes=len(checked.content), content_type=checked.content_type,
-            caption=caption[:200], uploaded_by=actor,
+            application=app,
+            material_code=material_code,
+            kind=kind,
+            version=version,
+            supersedes=previous,
+            original_name=checked.name,
+            sha256=checked.sha256,
+            size_bytes=len(checked.content),
+            content_type=checked.content_type,
+            caption=caption[:200],
+            uploaded_by=actor,
         )
         evidence.file.save(checked.name, ContentFile(checked.content), save=False)
         evidence.save()
-        _event(app, actor=actor, action="evidence_added",
-               label=f"上传材料：{materials.get(material_code, {}).get('label', '其他材料')}"
-               + (f"（第{version}版）" if version > 1 else ""),
-               data={"file": checked.name, "sha256": checked.sha256})
-        audit_record(actor=actor, action="applications.evidence_added", obj=evidence,
-                     after=snapshot(evidence, ["application_id", "material_code", "version",
-                                               "supersedes_id", "sha256", "size_bytes",
-                                               "content_type", "original_name"]))
+        _event(
+            app,
+            actor=actor,
+            action="evidence_added",
+            label=f"上传材料：{materials.get(material_code, {}).get('label', '其他材料')}"
+            + (f"（第{version}版）" if version > 1 else ""),
+            data={"file": checked.name, "sha256": checked.sha256},
+        )
+        audit_record(
+            actor=actor,
+            action="applications.evidence_added",
+            obj=evidence,
+            after=snapshot(
+                evidence,
+                [
+                    "application_id",
+                    "material_code",
+                    "version",
+                    "supersedes_id",
+                    "sha256",
+                    "size_bytes",
+                    "content_type",
+                    "original_name",
+                ],
+            ),
+        )
     return evidence
 
 
 def invoice_add(
-    *, actor: Any, application_id: int, invoice_code: str, invoice_number: str,
-    issued_on: dt.date, seller_tax_id: str, buyer_tax_id: str, amount: Any, tax: Any,
-    seller_name: str = "", buyer_name: str = "", scan_id: int | None = None,
+    *,
+    actor: Any,
+    application_id: int,
+    invoice_code: str,
+    invoice_number: str,
+    issued_on: dt.date,
+    seller_tax_id: str,
+    buyer_tax_id: str,
+    amount: Any,
+    tax: Any,
+    seller_name: str = "",
+    buyer_name: str = "",
+    scan_id: int | None = None,
     supersedes_id: int | None = None,
 ) -> Invoice:
     """Record an invoice's key fields (#42); tax IDs and invoice numbers are validated."""
@@ -376,22 +465,39 @@ def invoice_add(
                 raise NotFound("发票扫描件不存在")
         previous = None
         if supersedes_id is not None:
-            previous = Invoice.objects.select_for_update().filter(pk=supersedes_id, application=app).first()
+            previous = (
+                Invoice.objects.select_for_update()
+                .filter(pk=supersedes_id, application=app)
+                .first()
+            )
             if previous is None:
                 raise NotFound("要更正的发票不存在")
             if Invoice.objects.filter(supersedes=previous).exists():
                 raise Conflict("该发票已有更正记录，请更正最新记录")
         invoice = Invoice.objects.create(
-            application=app, scan=scan, supersedes=previous, invoice_code=code_n,
-            invoice_number=number_n, issued_on=issued_on, seller_tax_id=tax_ids["seller_tax_id"],
-            seller_name=seller_name, buyer_tax_id=tax_ids["buyer_tax_id"], buyer_name=buyer_name,
-            amount=amount_v, tax=tax_v,
+            application=app,
+            scan=scan,
+            supersedes=previous,
+            invoice_code=code_n,
+            invoice_number=number_n,
+            issued_on=issued_on,
+            seller_tax_id=tax_ids["seller_tax_id"],
+            seller_name=seller_name,
+            buyer_tax_id=tax_ids["buyer_tax_id"],
+            buyer_name=buyer_name,
+            amount=amount_v,
+            tax=tax_v,
         )
-        _event(app, actor=actor, action="invoice_added",
-               label=f"录入发票 {code_n}{'-' if code_n else ''}{number_n}",
-               data={"invoice_id": invoice.pk})
-        audit_record(actor=actor, action="applications.invoice_added", obj=invoice,
-                     after=snapshot(invoice))
+        _event(
+            app,
+            actor=actor,
+            action="invoice_added",
+            label=f"录入发票 {code_n}{'-' if code_n else ''}{number_n}",
+            data={"invoice_id": invoice.pk},
+        )
+        audit_record(
+            actor=actor, action="applications.invoice_added", obj=invoice, after=snapshot(invoice)
+        )
     return invoice
 
 
@@ -430,13 +536,19 @@ def _queue_screening(application_id: int) -> None:
 def application_submit(*, actor: Any, application_id: int) -> Application:
     """Submit a draft: the call must be open, the materials complete, the enterprise eligible and
     not listed. Screening is queued once the submission commits."""
-    return _transition("submit", actor=actor, application_id=application_id,
-                       prepare=_evaluate_eligibility, apply=_after_submission)
+    return _transition(
+        "submit",
+        actor=actor,
+        application_id=application_id,
+        prepare=_evaluate_eligibility,
+        apply=_after_submission,
+    )
 
 
 def application_return(*, actor: Any, application_id: int, note: str) -> Application:
-    return _transition("return_for_correction", actor=actor, application_id=application_id,
-                       note=note)
+    return _transition(
+        "return_for_correction", actor=actor, application_id=application_id, note=note
+    )
 
 
 def application_resubmit(*, actor: Any, application_id: int, note: str = "") -> Application:
@@ -444,11 +556,14 @@ def application_resubmit(*, actor: Any, application_id: int, note: str = "") -> 
         app.round += 1
         return {"round": app.round, **_after_submission(app, ctx)}
 
-    return _transition("resubmit", actor=actor, application_id=application_id, note=note,
-                       apply=apply)
+    return _transition(
+        "resubmit", actor=actor, application_id=application_id, note=note, apply=apply
+    )
 
 
-def application_pass_formal_review(*, actor: Any, application_id: int, note: str = "") -> Application:
+def application_pass_formal_review(
+    *, actor: Any, application_id: int, note: str = ""
+) -> Application:
     return _transition("pass_formal_review", actor=actor, application_id=application_id, note=note)
 
 
@@ -461,32 +576,50 @@ def expert_score_add(
     except (InvalidOperation, ValueError):
         value = Decimal(-1)
     if not expert_name.strip() or not (0 <= value <= 100):
-        raise ValidationFailed("专家评分有误", fields={"score": "评分应在0到100之间",
-                                                      "expert_name": "请填写专家姓名"})
+        raise ValidationFailed(
+            "专家评分有误", fields={"score": "评分应在0到100之间", "expert_name": "请填写专家姓名"}
+        )
     with transaction.atomic():
         app = _lock(application_id)
         require(actor, "applications.handle", app)
         if app.status != Status.EXPERT_REVIEW:
             raise InvalidTransition("只有专家评审阶段可以录入评分")
-        row = ExpertScore.objects.create(application=app, expert_name=expert_name.strip(),
-                                         score=value, comment=comment, recorded_by=actor)
-        _event(app, actor=actor, action="expert_score", label="录入专家评分", public=False,
-               data={"expert": row.expert_name, "score": str(value)})
-        audit_record(actor=actor, action="applications.expert_score_added", obj=row,
-                     after=snapshot(row))
+        row = ExpertScore.objects.create(
+            application=app,
+            expert_name=expert_name.strip(),
+            score=value,
+            comment=comment,
+            recorded_by=actor,
+        )
+        _event(
+            app,
+            actor=actor,
+            action="expert_score",
+            label="录入专家评分",
+            public=False,
+            data={"expert": row.expert_name, "score": str(value)},
+        )
+        audit_record(
+            actor=actor, action="applications.expert_score_added", obj=row, after=snapshot(row)
+        )
     return row
 
 
-def application_record_expert_review(*, actor: Any, application_id: int, note: str = "") -> Application:
+def application_record_expert_review(
+    *, actor: Any, application_id: int, note: str = ""
+) -> Application:
     def apply(app: Application, ctx: Ctx) -> dict:
         scores = [s.score for s in app.scores.all()]
         return {"average_score": str(sum(scores) / len(scores)), "panel_size": len(scores)}
 
-    return _transition("record_expert_review", actor=actor, application_id=application_id,
-                       note=note, apply=apply)
+    return _transition(
+        "record_expert_review", actor=actor, application_id=application_id, note=note, apply=apply
+    )
 
 
-def finding_dispose(*, actor: Any, finding_id: int, disposition: str, reason: str) -> ScreeningFinding:
+def finding_dispose(
+    *, actor: Any, finding_id: int, disposition: str, reason: str
+) -> ScreeningFinding:
     """Confirm a finding, or dismiss it with a reason (#38: approval waits for every disposal)."""
     if disposition not in (Disposition.CONFIRMED, Disposition.DISMISSED):
         raise ValidationFailed("处置结果有误", fields={"disposition": "应为确认或排除"})
@@ -505,16 +638,28 @@ def finding_dispose(*, actor: Any, finding_id: int, disposition: str, reason: st
         finding.disposed_by = actor
         finding.disposed_at = timezone.now()
         finding.save()
-        _event(app, actor=actor, action="finding_disposed",
-               label=f"筛查发现{finding.get_disposition_display()}", note=reason, public=False,
-               data={"finding_id": finding.pk, "kind": finding.kind})
-        audit_record(actor=actor, action=f"applications.finding_{disposition}", obj=finding,
-                     before={"disposition": Disposition.PENDING},
-                     after={"disposition": disposition, "reason": finding.reason})
+        _event(
+            app,
+            actor=actor,
+            action="finding_disposed",
+            label=f"筛查发现{finding.get_disposition_display()}",
+            note=reason,
+            public=False,
+            data={"finding_id": finding.pk, "kind": finding.kind},
+        )
+        audit_record(
+            actor=actor,
+            action=f"applications.finding_{disposition}",
+            obj=finding,
+            before={"disposition": Disposition.PENDING},
+            after={"disposition": disposition, "reason": finding.reason},
+        )
     return finding
 
 
-def application_approve(*, actor: Any, application_id: int, amount: Any, note: str = "") -> Application:
+def application_approve(
+    *, actor: Any, application_id: int, amount: Any, note: str = ""
+) -> Application:
     """The section head approves an amount; the budget is reserved under row locks."""
     value = _money(amount, "amount")
 
@@ -524,17 +669,26 @@ def application_approve(*, actor: Any, application_id: int, amount: Any, note: s
         app.amount_reserved = value
         return {"amount_approved": str(value), "year": app.call.year}
 
-    return _transition("approve", actor=actor, application_id=application_id, note=note,
-                       amount=value, apply=apply)
+    return _transition(
+        "approve", actor=actor, application_id=application_id, note=note, amount=value, apply=apply
+    )
 
 
 def application_record_leadership_decision(
-    *, actor: Any, application_id: int, meeting: str, meeting_date: dt.date | None, minute_ref: str,
+    *,
+    actor: Any,
+    application_id: int,
+    meeting: str,
+    meeting_date: dt.date | None,
+    minute_ref: str,
     decision: str,
 ) -> Application:
     """Record the collective decision (会议、日期、纪要编号) a major payment needs (#15)."""
-    errors = {k: "必填" for k, v in (("meeting", meeting), ("minute_ref", minute_ref),
-                                     ("decision", decision)) if not (v or "").strip()}
+    errors = {
+        k: "必填"
+        for k, v in (("meeting", meeting), ("minute_ref", minute_ref), ("decision", decision))
+        if not (v or "").strip()
+    }
     if meeting_date is None:
         errors["meeting_date"] = "必填"
     elif meeting_date > _today():
@@ -543,22 +697,39 @@ def application_record_leadership_decision(
         raise ValidationFailed("集体决策信息不完整", fields=errors)
 
     def apply(app: Application, ctx: Ctx) -> dict:
-        LeadershipDecision.objects.create(application=app, meeting=meeting.strip(),
-                                          meeting_date=meeting_date, minute_ref=minute_ref.strip(),
-                                          decision=decision.strip(), recorded_by=actor)
-        return {"meeting": meeting, "meeting_date": meeting_date.isoformat(),
-                "minute_ref": minute_ref}
+        LeadershipDecision.objects.create(
+            application=app,
+            meeting=meeting.strip(),
+            meeting_date=meeting_date,
+            minute_ref=minute_ref.strip(),
+            decision=decision.strip(),
+            recorded_by=actor,
+        )
+        return {
+            "meeting": meeting,
+            "meeting_date": meeting_date.isoformat(),
+            "minute_ref": minute_ref,
+        }
 
-    return _transition("record_leadership_decision", actor=actor, application_id=application_id,
-                       note=decision, apply=apply)
+    return _transition(
+        "record_leadership_decision",
+        actor=actor,
+        application_id=application_id,
+        note=decision,
+        apply=apply,
+    )
 
 
-def application_publish_notice(*, actor: Any, application_id: int, starts_on: dt.date | None = None) -> Application:
+def application_publish_notice(
+    *, actor: Any, application_id: int, starts_on: dt.date | None = None
+) -> Application:
     def apply(app: Application, ctx: Ctx) -> dict:
         app.notice_starts_on = starts_on or ctx.today
         app.notice_ends_on = app.notice_starts_on + dt.timedelta(days=app.programme.notice_days - 1)
-        return {"notice_starts_on": app.notice_starts_on.isoformat(),
-                "notice_ends_on": app.notice_ends_on.isoformat()}
+        return {
+            "notice_starts_on": app.notice_starts_on.isoformat(),
+            "notice_ends_on": app.notice_ends_on.isoformat(),
+        }
 
     return _transition("publish_notice", actor=actor, application_id=application_id, apply=apply)
 
@@ -566,18 +737,30 @@ def application_publish_notice(*, actor: Any, application_id: int, starts_on: dt
 def objection_file(*, actor: Any, application_id: int, filer_name: str, content: str) -> Objection:
     """Anyone signed in may object while the application is on public notice."""
     if not content.strip() or not filer_name.strip():
-        raise ValidationFailed("请填写异议人和异议内容",
-                               fields={"content": "必填", "filer_name": "必填"})
+        raise ValidationFailed(
+            "请填写异议人和异议内容", fields={"content": "必填", "filer_name": "必填"}
+        )
     with transaction.atomic():
         app = _lock(application_id)
         if app.status != Status.IN_NOTICE:
             raise InvalidTransition("该申请不在公示期内")
-        objection = Objection.objects.create(application=app, filed_by=actor,
-                                             filer_name=filer_name.strip(), content=content.strip())
-        _event(app, actor=actor, action="objection_filed", label="收到公示异议", public=False,
-               data={"objection_id": objection.pk})
-        audit_record(actor=actor, action="applications.objection_filed", obj=objection,
-                     after=snapshot(objection))
+        objection = Objection.objects.create(
+            application=app, filed_by=actor, filer_name=filer_name.strip(), content=content.strip()
+        )
+        _event(
+            app,
+            actor=actor,
+            action="objection_filed",
+            label="收到公示异议",
+            public=False,
+            data={"objection_id": objection.pk},
+        )
+        audit_record(
+            actor=actor,
+            action="applications.objection_filed",
+            obj=objection,
+            after=snapshot(objection),
+        )
         notifications.objection_filed(app)
     return objection
 
@@ -596,15 +779,26 @@ def objection_answer(*, actor: Any, objection_id: int, answer: str, upheld: bool
         objection.answer, objection.upheld = answer.strip(), upheld
         objection.answered_by, objection.answered_at = actor, timezone.now()
         objection.save()
-        _event(app, actor=actor, action="objection_answered",
-               label="公示异议已答复" + ("（异议成立）" if upheld else "（异议不成立）"),
-               note=answer, public=False)
-        audit_record(actor=actor, action="applications.objection_answered", obj=objection,
-                     after={"answer": objection.answer, "upheld": upheld})
+        _event(
+            app,
+            actor=actor,
+            action="objection_answered",
+            label="公示异议已答复" + ("（异议成立）" if upheld else "（异议不成立）"),
+            note=answer,
+            public=False,
+        )
+        audit_record(
+            actor=actor,
+            action="applications.objection_answered",
+            obj=objection,
+            after={"answer": objection.answer, "upheld": upheld},
+        )
     return objection
 
 
-def application_close_notice(*, actor: Any, application_id: int, today: dt.date | None = None) -> Application:
+def application_close_notice(
+    *, actor: Any, application_id: int, today: dt.date | None = None
+) -> Application:
     return _transition("close_notice", actor=actor, application_id=application_id, today=today)
 
 
@@ -616,9 +810,9 @@ def application_pay(
     key = (idempotency_key or "").strip()
     if not key or len(key) > 80:
         raise ValidationFailed("缺少幂等键", fields={"idempotency_key": "必填，最长80个字符"})
-    existing = Payment.objects.select_related("application__programme").filter(
-        idempotency_key=key
-    ).first()
+    existing = (
+        Payment.objects.select_related("application__programme").filter(idempotency_key=key).first()
+    )
     if existing is not None:
         require(actor, "applications.handle", existing.application)  # no replay for outsiders
         if existing.application_id != application_id:
@@ -631,7 +825,10 @@ def application_pay(
         funds_spend(programme=app.programme, year=app.call.year, amount=amount)
         app.amount_reserved = Decimal(0)
         holder["payment"] = Payment.objects.create(
-            application=app, idempotency_key=key, amount=amount, bank_reference=bank_reference,
+            application=app,
+            idempotency_key=key,
+            amount=amount,
+            bank_reference=bank_reference,
             paid_by=actor,
         )
         return {"amount": str(amount), "idempotency_key": key}
@@ -640,7 +837,9 @@ def application_pay(
         _transition("pay", actor=actor, application_id=application_id, apply=apply)
     except (InvalidTransition, IntegrityError):
         # A concurrent request with the same key won the lock and paid: answer with its payment.
-        existing = Payment.objects.filter(idempotency_key=key, application_id=application_id).first()
+        existing = Payment.objects.filter(
+            idempotency_key=key, application_id=application_id
+        ).first()
         if existing is not None:
             return existing
         raise
@@ -661,8 +860,7 @@ def application_reject(*, actor: Any, application_id: int, note: str) -> Applica
             app.amount_reserved = Decimal(0)
         return {"released": str(released)}
 
-    return _transition("reject", actor=actor, application_id=application_id, note=note,
-                       apply=apply)
+    return _transition("reject", actor=actor, application_id=application_id, note=note, apply=apply)
 
 
 def application_withdraw(*, actor: Any, application_id: int, note: str = "") -> Application:
@@ -686,19 +884,32 @@ def recheck_draw_create(*, actor: Any, programme_id: int, share_pct: Any = None)
         raise ValidationFailed("抽查比例应在0到100之间", fields={"share_pct": "0到100之间"})
     population = list(
         Application.objects.filter(programme=programme, status=Status.PAID)
-        .order_by("reference").values_list("reference", flat=True)
+        .order_by("reference")
+        .values_list("reference", flat=True)
     )
     if not population:
         raise Conflict("该专项没有已拨付、待复核的申请", code="empty_population")
     size = max(1, math.ceil(len(population) * share / 100))
     with transaction.atomic():
         draw = RecheckDraw.objects.create(
-            programme=programme, share_pct=share, seed=secrets.randbits(62),
-            population=population, size=size, created_by=actor,
+            programme=programme,
+            share_pct=share,
+            seed=secrets.randbits(62),
+            population=population,
+            size=size,
+            created_by=actor,
         )
-        audit_record(actor=actor, action="applications.recheck_draw_created", obj=draw,
-                     after={"seed": draw.seed, "population": population, "size": size,
-                            "share_pct": str(share)})
+        audit_record(
+            actor=actor,
+            action="applications.recheck_draw_created",
+            obj=draw,
+            after={
+                "seed": draw.seed,
+                "population": population,
+                "size": size,
+                "share_pct": str(share),
+            },
+        )
     return draw
 
 
@@ -709,7 +920,12 @@ def replay_draw(*, seed: int, population: list[str], size: int) -> list[str]:
 
 def recheck_draw_run(*, actor: Any, draw_id: int) -> RecheckDraw:
     with transaction.atomic():
-        draw = RecheckDraw.objects.select_for_update().select_related("programme").filter(pk=draw_id).first()
+        draw = (
+            RecheckDraw.objects.select_for_update()
+            .select_related("programme")
+            .filter(pk=draw_id)
+            .first()
+        )
         if draw is None:
             raise NotFound("抽查批次不存在")
         require(actor, "applications.run_recheck")
@@ -720,24 +936,40 @@ def recheck_draw_run(*, actor: Any, draw_id: int) -> RecheckDraw:
         draw.selected = replay_draw(seed=draw.seed, population=draw.population, size=draw.size)
         draw.drawn_at = timezone.now()
         draw.save()
-        audit_record(actor=actor, action="applications.recheck_drawn", obj=draw,
-                     after={"seed": draw.seed, "selected": draw.selected})
-        for app_id in Application.objects.filter(
-            reference__in=draw.selected, status=Status.PAID
-        ).order_by("reference").values_list("pk", flat=True):
-            _transition("select_for_recheck", actor=actor, application_id=app_id,
-                        note=f"抽查批次{draw.pk}抽中")
+        audit_record(
+            actor=actor,
+            action="applications.recheck_drawn",
+            obj=draw,
+            after={"seed": draw.seed, "selected": draw.selected},
+        )
+        for app_id in (
+            Application.objects.filter(reference__in=draw.selected, status=Status.PAID)
+            .order_by("reference")
+            .values_list("pk", flat=True)
+        ):
+            _transition(
+                "select_for_recheck",
+                actor=actor,
+                application_id=app_id,
+                note=f"抽查批次{draw.pk}抽中",
+            )
     return draw
 
 
 def application_recheck_passed(*, actor: Any, application_id: int, note: str) -> Application:
     def apply(app: Application, ctx: Ctx) -> dict:
-        Recheck.objects.create(application=app, draw=_latest_draw(app), result=RecheckResult.PASSED,
-                               note=note, recorded_by=actor)
+        Recheck.objects.create(
+            application=app,
+            draw=_latest_draw(app),
+            result=RecheckResult.PASSED,
+            note=note,
+            recorded_by=actor,
+        )
         return {"result": RecheckResult.PASSED}
 
-    return _transition("recheck_passed", actor=actor, application_id=application_id, note=note,
-                       apply=apply)
+    return _transition(
+        "recheck_passed", actor=actor, application_id=application_id, note=note, apply=apply
+    )
 
 
 def _latest_draw(app: Application) -> RecheckDraw | None:
@@ -752,7 +984,11 @@ def _latest_draw(app: Application) -> RecheckDraw | None:
 
 
 def application_cancel(
-    *, actor: Any, application_id: int, note: str, due_on: dt.date | None = None,
+    *,
+    actor: Any,
+    application_id: int,
+    note: str,
+    due_on: dt.date | None = None,
     blacklist: bool = True,
 ) -> Application:
     """Fraud found after payment: cancel, open a clawback for the amount paid, and list the
@@ -760,29 +996,38 @@ def application_cancel(
 
     def apply(app: Application, ctx: Ctx) -> dict:
         if app.status == Status.UNDER_RECHECK:
-            Recheck.objects.create(application=app, draw=_latest_draw(app),
-                                   result=RecheckResult.FRAUD, note=note, recorded_by=actor)
+            Recheck.objects.create(
+                application=app,
+                draw=_latest_draw(app),
+                result=RecheckResult.FRAUD,
+                note=note,
+                recorded_by=actor,
+            )
         paid = Payment.objects.get(application=app).amount
         entry_id = None
         if blacklist:
             from qijia.registry.services import entry_create
 
             entry = entry_create(
-                actor=actor, uscc=app.enterprise.uscc, list="blacklist",
+                actor=actor,
+                uscc=app.enterprise.uscc,
+                list="blacklist",
                 category="public_funds_fraud",
                 reason=f"骗取财政资金：{app.programme.title}（申报编号{app.reference}）。{note}",
-                valid_from=ctx.today, enterprise_name=app.enterprise.name,
+                valid_from=ctx.today,
+                enterprise_name=app.enterprise.name,
                 document_ref=app.reference,
             )
             entry_id = entry.pk
         clawback = Clawback.objects.create(
-            application=app, amount_due=paid, due_on=due_on or ctx.today + dt.timedelta(days=30),
+            application=app,
+            amount_due=paid,
+            due_on=due_on or ctx.today + dt.timedelta(days=30),
             registry_entry_id=entry_id,
         )
         return {"clawback_id": clawback.pk, "amount_due": str(paid), "registry_entry": entry_id}
 
-    return _transition("cancel", actor=actor, application_id=application_id, note=note,
-                       apply=apply)
+    return _transition("cancel", actor=actor, application_id=application_id, note=note, apply=apply)
 
 
 def clawback_record_receipt(
@@ -796,20 +1041,39 @@ def clawback_record_receipt(
         app = _lock(clawback.application_id)
         require(actor, "applications.handle", app)
         if value > clawback.outstanding:
-            raise ValidationFailed(f"到账金额超过未追回金额{clawback.outstanding}元",
-                                   fields={"amount": "超过未追回金额"})
-        ClawbackReceipt.objects.create(clawback=clawback, amount=value, received_on=received_on,
-                                       reference=reference, recorded_by=actor)
+            raise ValidationFailed(
+                f"到账金额超过未追回金额{clawback.outstanding}元",
+                fields={"amount": "超过未追回金额"},
+            )
+        ClawbackReceipt.objects.create(
+            clawback=clawback,
+            amount=value,
+            received_on=received_on,
+            reference=reference,
+            recorded_by=actor,
+        )
         clawback.recovered += value
         if clawback.outstanding == 0:
             clawback.settled_at = timezone.now()
         clawback.save()
         funds_recover(programme=app.programme, year=app.call.year, amount=value)
-        _event(app, actor=actor, action="clawback_receipt", label=f"追缴到账{value}元",
-               data={"outstanding": str(clawback.outstanding)})
-        audit_record(actor=actor, action="applications.clawback_receipt", obj=clawback,
-                     after={"amount": str(value), "received_on": received_on.isoformat(),
-                            "recovered": str(clawback.recovered)})
+        _event(
+            app,
+            actor=actor,
+            action="clawback_receipt",
+            label=f"追缴到账{value}元",
+            data={"outstanding": str(clawback.outstanding)},
+        )
+        audit_record(
+            actor=actor,
+            action="applications.clawback_receipt",
+            obj=clawback,
+            after={
+                "amount": str(value),
+                "received_on": received_on.isoformat(),
+                "recovered": str(clawback.recovered),
+            },
+        )
     return clawback
 
 
@@ -832,7 +1096,11 @@ def overdue_notify(*, today: dt.date | None = None) -> int:
             )
     with transaction.atomic():
         for section_id, lines in by_section.items():
-            notify(recipients_org_units=[section_id], kind="applications.overdue",
-                   title=f"资助申请超期提醒：{len(lines)}件", body="\n".join(lines),
-                   link="/applications/queue/")
+            notify(
+                recipients_org_units=[section_id],
+                kind="applications.overdue",
+                title=f"资助申请超期提醒：{len(lines)}件",
+                body="\n".join(lines),
+                link="/applications/queue/",
+            )
     return len(by_section)

@@ -27,9 +27,13 @@ def screen_application(application_id: int) -> int:
     except Exception as exc:
         logger.exception("screening application %s failed", application_id)
         with transaction.atomic():
-            audit_record(actor=None, action="applications.screening_failed",
-                         object_type="applications.application", object_id=str(application_id),
-                         after={"error": f"{type(exc).__name__}: {exc}"[:500]})
+            audit_record(
+                actor=None,
+                action="applications.screening_failed",
+                object_type="applications.application",
+                object_id=str(application_id),
+                after={"error": f"{type(exc).__name__}: {exc}"[:500]},
+            )
         return -1
 
 

@@ -14,8 +14,11 @@ urlpatterns = [
     path("<int:application_id>/score/", views.score, name="score"),
     path("<int:application_id>/rescreen/", views.rescreen, name="rescreen"),
     path("<int:application_id>/objection/", views.objection, name="objection"),
-    path("<int:application_id>/objection/<int:objection_id>/answer/", views.objection_answer,
-         name="objection_answer"),
+    path(
+        "<int:application_id>/objection/<int:objection_id>/answer/",
+        views.objection_answer,
+        name="objection_answer",
+    ),
     path("<int:application_id>/findings/<int:finding_id>/dispose/", views.dispose, name="dispose"),
     path("files/<int:evidence_id>/", views.evidence_file, name="file"),
     path("rechecks/", views.rechecks, name="rechecks"),

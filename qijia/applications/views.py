@@ -29,8 +29,12 @@ from .workflow import TRANSITIONS, actions_from
 
 
 def _error_page(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return render(request, "core/error.html", {"message": exc.message, "status": exc.status},
-                  status=exc.status)
+    return render(
+        request,
+        "core/error.html",
+        {"message": exc.message, "status": exc.status},
+        status=exc.status,
+    )
 
 
 def _show(request: HttpRequest, exc: DomainError) -> None:
@@ -51,10 +55,12 @@ def _date(value: str, field: str) -> dt.date | None:
 
 @login_required
 def application_index(request: HttpRequest) -> HttpResponse:
-    apps = application_list(actor=request.user, status=request.GET.get("status", ""),
-                            q=request.GET.get("q", "").strip())[:200]
-    return render(request, "applications/list.html", {"applications": apps,
-                                                      "statuses": Status.choices})
+    apps = application_list(
+        actor=request.user, status=request.GET.get("status", ""), q=request.GET.get("q", "").strip()
+    )[:200]
+    return render(
+        request, "applications/list.html", {"applications": apps, "statuses": Status.choices}
+    )
 
 
 @login_required
@@ -74,7 +80,9 @@ def create(request: HttpRequest, call_id: int) -> HttpResponse:
     if request.method == "POST":
         try:
             app = s.application_create(
-                actor=request.user, call_id=call.pk, title=request.POST.get("title", ""),
+                actor=request.user,
+                call_id=call.pk,
+                title=request.POST.get("title", ""),
                 amount_requested=request.POST.get("amount_requested", ""),
                 description=request.POST.get("description", ""),
                 project_start=_date(request.POST.get("project_start", ""), "project_start"),
@@ -111,7 +119,9 @@ def detail(request: HttpRequest, application_id: int) -> HttpResponse:
         return _error_page(request, exc)
     user = request.user
     is_applicant = allowed(user, "applications.act_as_applicant", app)
-    is_staff = allowed(user, "applications.handle", app) or allowed(user, "applications.decide", app)
+    is_staff = allowed(user, "applications.handle", app) or allowed(
+        user, "applications.decide", app
+    )
     actions = [
         {"name": name, "label": TRANSITIONS[name].label, "fields": ACTION_FORMS.get(name, [])}
         for name in actions_from(app.status)
@@ -128,28 +138,33 @@ def detail(request: HttpRequest, application_id: int) -> HttpResponse:
             if isinstance(step, dict) and step.get("element") == "edge":
                 roles = [str(ROLE_LABELS.get(r, r)) for r in step.get("roles") or []]
                 step["label"] = "、".join(roles) or str(EDGE_LABELS.get(step.get("type"), ""))
-    return render(request, "applications/detail.html", {
-        "app": app,
-        "events": app.events.filter(public=True) if user.role == Role.ENTERPRISE
-        else app.events.all(),
-        "files": files,
-        "history": [f for f in app.files.all() if f.pk not in {x.pk for x in files}],
-        "invoices": current_invoices(app),
-        "materials": app.programme.required_materials,
-        "findings": findings if user.role != Role.ENTERPRISE else [],
-        "scores": app.scores.all(),
-        "objections": app.objections.all(),
-        "actions": actions,
-        "is_applicant": is_applicant,
-        "is_staff": is_staff,
-        "editable": is_applicant and app.status in s.EDITABLE,
-        "is_major": is_major_matter(app),
-        "pay_key": uuid.uuid4().hex,
-        "can_object": app.status == Status.IN_NOTICE,
-        "decision": getattr(app, "leadership_decision", None),
-        "payment": getattr(app, "payment", None),
-        "clawback": getattr(app, "clawback", None),
-    })
+    return render(
+        request,
+        "applications/detail.html",
+        {
+            "app": app,
+            "events": app.events.filter(public=True)
+            if user.role == Role.ENTERPRISE
+            else app.events.all(),
+            "files": files,
+            "history": [f for f in app.files.all() if f.pk not in {x.pk for x in files}],
+            "invoices": current_invoices(app),
+            "materials": app.programme.required_materials,
+            "findings": findings if user.role != Role.ENTERPRISE else [],
+            "scores": app.scores.all(),
+            "objections": app.objections.all(),
+            "actions": actions,
+            "is_applicant": is_applicant,
+            "is_staff": is_staff,
+            "editable": is_applicant and app.status in s.EDITABLE,
+            "is_major": is_major_matter(app),
+            "pay_key": uuid.uuid4().hex,
+            "can_object": app.status == Status.IN_NOTICE,
+            "decision": getattr(app, "leadership_decision", None),
+            "payment": getattr(app, "payment", None),
+            "clawback": getattr(app, "clawback", None),
+        },
+    )
 
 
 def _file_by_id(file_id: Any):  # noqa: ANN202 - EvidenceFile | None
@@ -177,23 +192,46 @@ def act(request: HttpRequest, application_id: int, action: str) -> HttpResponse:
     note = p.get("note", "")
     calls: dict[str, Callable[[], Any]] = {
         "submit": lambda: s.application_submit(actor=u, application_id=application_id),
-        "resubmit": lambda: s.application_resubmit(actor=u, application_id=application_id, note=note),
-        "withdraw": lambda: s.application_withdraw(actor=u, application_id=application_id, note=note),
-        "return_for_correction": lambda: s.application_return(actor=u, application_id=application_id, note=note),
-        "pass_formal_review": lambda: s.application_pass_formal_review(actor=u, application_id=application_id, note=note),
-        "record_expert_review": lambda: s.application_record_expert_review(actor=u, application_id=application_id, note=note),
-        "approve": lambda: s.application_approve(actor=u, application_id=application_id, amount=p.get("amount", ""), note=note),
+        "resubmit": lambda: s.application_resubmit(
+            actor=u, application_id=application_id, note=note
+        ),
+        "withdraw": lambda: s.application_withdraw(
+            actor=u, application_id=application_id, note=note
+        ),
+        "return_for_correction": lambda: s.application_return(
+            actor=u, application_id=application_id, note=note
+        ),
+        "pass_formal_review": lambda: s.application_pass_formal_review(
+            actor=u, application_id=application_id, note=note
+        ),
+        "record_expert_review": lambda: s.application_record_expert_review(
+            actor=u, application_id=application_id, note=note
+        ),
+        "approve": lambda: s.application_approve(
+            actor=u, application_id=application_id, amount=p.get("amount", ""), note=note
+        ),
         "record_leadership_decision": lambda: s.application_record_leadership_decision(
-            actor=u, application_id=application_id, meeting=p.get("meeting", ""),
+            actor=u,
+            application_id=application_id,
+            meeting=p.get("meeting", ""),
             meeting_date=_date(p.get("meeting_date", ""), "meeting_date"),
-            minute_ref=p.get("minute_ref", ""), decision=p.get("decision", "")),
-        "publish_notice": lambda: s.application_publish_notice(actor=u, application_id=application_id),
+            minute_ref=p.get("minute_ref", ""),
+            decision=p.get("decision", ""),
+        ),
+        "publish_notice": lambda: s.application_publish_notice(
+            actor=u, application_id=application_id
+        ),
         "close_notice": lambda: s.application_close_notice(actor=u, application_id=application_id),
-        "pay": lambda: s.application_pay(actor=u, application_id=application_id,
-                                         idempotency_key=p.get("idempotency_key", ""),
-                                         bank_reference=p.get("bank_reference", "")),
+        "pay": lambda: s.application_pay(
+            actor=u,
+            application_id=application_id,
+            idempotency_key=p.get("idempotency_key", ""),
+            bank_reference=p.get("bank_reference", ""),
+        ),
         "close": lambda: s.application_close(actor=u, application_id=application_id, note=note),
-        "recheck_passed": lambda: s.application_recheck_passed(actor=u, application_id=application_id, note=note),
+        "recheck_passed": lambda: s.application_recheck_passed(
+            actor=u, application_id=application_id, note=note
+        ),
         "reject": lambda: s.application_reject(actor=u, application_id=application_id, note=note),
         "cancel": lambda: s.application_cancel(actor=u, application_id=application_id, note=note),
     }
@@ -212,10 +250,14 @@ def upload(request: HttpRequest, application_id: int) -> HttpResponse:
         if not uploads:
             raise ValidationFailed("请选择文件", fields={"file": "请选择文件"})
         for upload_file in uploads:
-            s.evidence_add(actor=request.user, application_id=application_id,
-                           material_code=request.POST.get("material_code", ""), upload=upload_file,
-                           caption=request.POST.get("caption", ""),
-                           supersedes_id=int(supersedes) if supersedes else None)
+            s.evidence_add(
+                actor=request.user,
+                application_id=application_id,
+                material_code=request.POST.get("material_code", ""),
+                upload=upload_file,
+                caption=request.POST.get("caption", ""),
+                supersedes_id=int(supersedes) if supersedes else None,
+            )
 
     return _run(request, application_id, run, "材料已上传")
 
@@ -230,11 +272,17 @@ def invoice(request: HttpRequest, application_id: int) -> HttpResponse:
         if issued is None:
             raise ValidationFailed("请填写开票日期", fields={"issued_on": "必填"})
         s.invoice_add(
-            actor=request.user, application_id=application_id,
-            invoice_code=p.get("invoice_code", ""), invoice_number=p.get("invoice_number", ""),
-            issued_on=issued, seller_tax_id=p.get("seller_tax_id", ""),
-            seller_name=p.get("seller_name", ""), buyer_tax_id=p.get("buyer_tax_id", ""),
-            buyer_name=p.get("buyer_name", ""), amount=p.get("amount", ""), tax=p.get("tax", ""),
+            actor=request.user,
+            application_id=application_id,
+            invoice_code=p.get("invoice_code", ""),
+            invoice_number=p.get("invoice_number", ""),
+            issued_on=issued,
+            seller_tax_id=p.get("seller_tax_id", ""),
+            seller_name=p.get("seller_name", ""),
+            buyer_tax_id=p.get("buyer_tax_id", ""),
+            buyer_name=p.get("buyer_name", ""),
+            amount=p.get("amount", ""),
+            tax=p.get("tax", ""),
             scan_id=int(p["scan_id"]) if p.get("scan_id") else None,
             supersedes_id=int(p["supersedes"]) if p.get("supersedes") else None,
         )
@@ -247,42 +295,66 @@ def invoice(request: HttpRequest, application_id: int) -> HttpResponse:
 def dispose(request: HttpRequest, application_id: int, finding_id: int) -> HttpResponse:
     disposition = request.POST.get("disposition", "")
     label = dict(Disposition.choices).get(disposition, "")
-    return _run(request, application_id,
-                lambda: s.finding_dispose(actor=request.user, finding_id=finding_id,
-                                          disposition=disposition,
-                                          reason=request.POST.get("reason", "")),
-                f"筛查发现{label}")
+    return _run(
+        request,
+        application_id,
+        lambda: s.finding_dispose(
+            actor=request.user,
+            finding_id=finding_id,
+            disposition=disposition,
+            reason=request.POST.get("reason", ""),
+        ),
+        f"筛查发现{label}",
+    )
 
 
 @login_required
 @require_POST
 def score(request: HttpRequest, application_id: int) -> HttpResponse:
-    return _run(request, application_id,
-                lambda: s.expert_score_add(actor=request.user, application_id=application_id,
-                                           expert_name=request.POST.get("expert_name", ""),
-                                           score=request.POST.get("score", ""),
-                                           comment=request.POST.get("comment", "")),
-                "专家评分已录入")
+    return _run(
+        request,
+        application_id,
+        lambda: s.expert_score_add(
+            actor=request.user,
+            application_id=application_id,
+            expert_name=request.POST.get("expert_name", ""),
+            score=request.POST.get("score", ""),
+            comment=request.POST.get("comment", ""),
+        ),
+        "专家评分已录入",
+    )
 
 
 @login_required
 @require_POST
 def objection(request: HttpRequest, application_id: int) -> HttpResponse:
-    return _run(request, application_id,
-                lambda: s.objection_file(actor=request.user, application_id=application_id,
-                                         filer_name=request.POST.get("filer_name", ""),
-                                         content=request.POST.get("content", "")),
-                "异议已提交")
+    return _run(
+        request,
+        application_id,
+        lambda: s.objection_file(
+            actor=request.user,
+            application_id=application_id,
+            filer_name=request.POST.get("filer_name", ""),
+            content=request.POST.get("content", ""),
+        ),
+        "异议已提交",
+    )
 
 
 @login_required
 @require_POST
 def objection_answer(request: HttpRequest, application_id: int, objection_id: int) -> HttpResponse:
-    return _run(request, application_id,
-                lambda: s.objection_answer(actor=request.user, objection_id=objection_id,
-                                           answer=request.POST.get("answer", ""),
-                                           upheld=request.POST.get("upheld") == "1"),
-                "异议已答复")
+    return _run(
+        request,
+        application_id,
+        lambda: s.objection_answer(
+            actor=request.user,
+            objection_id=objection_id,
+            answer=request.POST.get("answer", ""),
+            upheld=request.POST.get("upheld") == "1",
+        ),
+        "异议已答复",
+    )
 
 
 @login_required
@@ -320,17 +392,21 @@ def rechecks(request: HttpRequest) -> HttpResponse:
     from .models import RecheckDraw
 
     if not allowed(request.user, "applications.run_recheck"):
-        return _error_page(request, ValidationFailed("只有科室工作人员可以组织抽查",
-                                                     code="permission_denied", status=403))
+        return _error_page(
+            request,
+            ValidationFailed("只有科室工作人员可以组织抽查", code="permission_denied", status=403),
+        )
     if request.method == "POST":
         try:
             if request.POST.get("draw_id"):
                 draw = s.recheck_draw_run(actor=request.user, draw_id=int(request.POST["draw_id"]))
                 messages.success(request, f"已抽取：{', '.join(draw.selected)}")
             else:
-                draw = s.recheck_draw_create(actor=request.user,
-                                             programme_id=int(request.POST.get("programme_id", 0)),
-                                             share_pct=request.POST.get("share_pct") or None)
+                draw = s.recheck_draw_create(
+                    actor=request.user,
+                    programme_id=int(request.POST.get("programme_id", 0)),
+                    share_pct=request.POST.get("share_pct") or None,
+                )
                 messages.success(request, f"已登记随机种子 {draw.seed}，请确认后执行抽取")
         except (DomainError, ValueError) as exc:
             if isinstance(exc, DomainError):
@@ -339,10 +415,12 @@ def rechecks(request: HttpRequest) -> HttpResponse:
                 messages.error(request, "请求参数有误")
         return redirect("applications:rechecks")
     programmes = Programme.objects.filter(section_id=request.user.org_unit_id).order_by("code")
-    draws = (RecheckDraw.objects.filter(programme__section_id=request.user.org_unit_id)
-             .select_related("programme", "created_by").order_by("-created_at")[:50])
-    return render(request, "applications/rechecks.html", {"programmes": programmes,
-                                                          "draws": draws})
+    draws = (
+        RecheckDraw.objects.filter(programme__section_id=request.user.org_unit_id)
+        .select_related("programme", "created_by")
+        .order_by("-created_at")[:50]
+    )
+    return render(request, "applications/rechecks.html", {"programmes": programmes, "draws": draws})
 
 
 @login_required
@@ -353,9 +431,13 @@ def clawback_receipt(request: HttpRequest, application_id: int) -> HttpResponse:
         received = _date(request.POST.get("received_on", ""), "received_on")
         if received is None:
             raise ValidationFailed("请填写到账日期", fields={"received_on": "必填"})
-        s.clawback_record_receipt(actor=request.user, clawback_id=app.clawback.pk,
-                                  amount=request.POST.get("amount", ""), received_on=received,
-                                  reference=request.POST.get("reference", ""))
+        s.clawback_record_receipt(
+            actor=request.user,
+            clawback_id=app.clawback.pk,
+            amount=request.POST.get("amount", ""),
+            received_on=received,
+            reference=request.POST.get("reference", ""),
+        )
 
     return _run(request, application_id, run, "追缴到账已登记")
 
@@ -368,9 +450,12 @@ def notice(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         application_id = int(request.POST.get("application_id", "0") or 0)
         try:
-            s.objection_file(actor=request.user, application_id=application_id,
-                             filer_name=request.POST.get("filer_name", ""),
-                             content=request.POST.get("content", ""))
+            s.objection_file(
+                actor=request.user,
+                application_id=application_id,
+                filer_name=request.POST.get("filer_name", ""),
+                content=request.POST.get("content", ""),
+            )
         except DomainError as exc:
             _show(request, exc)
         else:

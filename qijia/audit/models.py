@@ -60,3 +60,6 @@ class ChainHead(models.Model):
         constraints = [
             models.CheckConstraint(name="audit_chain_head_singleton", condition=models.Q(id=1))
         ]
+
+    def __str__(self) -> str:
+        return f"chain head #{self.last_seq}"

@@ -25,7 +25,9 @@ def event_list(request: HttpRequest) -> HttpResponse:
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
-    return render(request, "audit/list.html", {"form": form, "page": page, "query": query.urlencode()})
+    return render(
+        request, "audit/list.html", {"form": form, "page": page, "query": query.urlencode()}
+    )
 
 
 @login_required
@@ -36,11 +38,16 @@ def event_detail(request: HttpRequest, seq: int) -> HttpResponse:
         return render_domain_error(request, exc)
     except AuditEvent.DoesNotExist:
         raise Http404 from None
-    keys = sorted(set((event.before or {}) if isinstance(event.before, dict) else {})
-                  | set((event.after or {}) if isinstance(event.after, dict) else {}))
+    keys = sorted(
+        set((event.before or {}) if isinstance(event.before, dict) else {})
+        | set((event.after or {}) if isinstance(event.after, dict) else {})
+    )
     changes = [
-        {"field": k, "before": (event.before or {}).get(k) if isinstance(event.before, dict) else None,
-         "after": (event.after or {}).get(k) if isinstance(event.after, dict) else None}
+        {
+            "field": k,
+            "before": (event.before or {}).get(k) if isinstance(event.before, dict) else None,
+            "after": (event.after or {}).get(k) if isinstance(event.after, dict) else None,
+        }
         for k in keys
     ]
     for change in changes:

@@ -44,12 +44,16 @@ def machine() -> str:
 
 
 def topics() -> list[str]:
-    return sorted(m.name for m in pkgutil.iter_modules(qijia.bench.__path__) if not m.name.startswith("_"))
+    return sorted(
+        m.name for m in pkgutil.iter_modules(qijia.bench.__path__) if not m.name.startswith("_")
+    )
 
 
 def replace_section(text: str, topic: str, body: str) -> str:
     block = f"<!-- section:{topic} -->\n{body.strip()}\n<!-- /section:{topic} -->"
-    pattern = re.compile(rf"<!-- section:{re.escape(topic)} -->.*?<!-- /section:{re.escape(topic)} -->", re.S)
+    pattern = re.compile(
+        rf"<!-- section:{re.escape(topic)} -->.*?<!-- /section:{re.escape(topic)} -->", re.S
+    )
     if pattern.search(text):
         return pattern.sub(lambda _m: block, text)
     return text.rstrip() + "\n\n" + block + "\n"

@@ -26,10 +26,14 @@ def invoice_columns(n: int, seed: int = 3) -> tuple[list[str], list[str], list[s
     owner = rng.integers(0, apps, n)
     digital = rng.random(n) < 0.7
     serial = rng.permutation(n * 3)[:n]
-    codes = [("" if d else f"44002{(s % 9_000_000) + 1_000_000:07d}") for d, s in
-             zip(digital.tolist(), serial.tolist(), strict=True)]
-    numbers = [(f"2544200000{s:010d}" if d else f"{s % 100_000_000:08d}") for d, s in
-               zip(digital.tolist(), serial.tolist(), strict=True)]
+    codes = [
+        ("" if d else f"44002{(s % 9_000_000) + 1_000_000:07d}")
+        for d, s in zip(digital.tolist(), serial.tolist(), strict=True)
+    ]
+    numbers = [
+        (f"2544200000{s:010d}" if d else f"{s % 100_000_000:08d}")
+        for d, s in zip(digital.tolist(), serial.tolist(), strict=True)
+    ]
     owners = [f"A{o:07d}" for o in owner.tolist()]
     copies = rng.choice(n, n // 100, replace=False)
     sources = rng.choice(n, n // 100, replace=False)
@@ -39,16 +43,20 @@ def invoice_columns(n: int, seed: int = 3) -> tuple[list[str], list[str], list[s
     return codes, numbers, owners
 
 
-def naive_pairs_per_second(codes: list[str], numbers: list[str], owners: list[str],
-                           sample: int) -> float:
+def naive_pairs_per_second(
+    codes: list[str], numbers: list[str], owners: list[str], sample: int
+) -> float:
     """Pairwise comparison, normalising as a straightforward implementation would."""
     t0 = time.perf_counter()
     found = 0
     for i in range(sample):
         ci, ni = invoice_part(codes[i]), invoice_part(numbers[i])
         for j in range(i + 1, sample):
-            if owners[i] != owners[j] and invoice_part(numbers[j]) == ni and \
-                    invoice_part(codes[j]) == ci:
+            if (
+                owners[i] != owners[j]
+                and invoice_part(numbers[j]) == ni
+                and invoice_part(codes[j]) == ci
+            ):
                 found += 1
     pairs = sample * (sample - 1) / 2
     return pairs / (time.perf_counter() - t0)
@@ -62,13 +70,20 @@ def run(args: argparse.Namespace) -> str:
     t_groups = time.perf_counter() - t0
 
     rows = tuple(
-        InvoiceRow(application_id=o, invoice_code=c, invoice_number=num,
-                   issued_on=dt.date(2024, 6, 1), seller_tax_id="", buyer_tax_id="")
+        InvoiceRow(
+            application_id=o,
+            invoice_code=c,
+            invoice_number=num,
+            issued_on=dt.date(2024, 6, 1),
+            seller_tax_id="",
+            buyer_tax_id="",
+        )
         for c, num, o in zip(codes, numbers, owners, strict=True)
     )
     apps = tuple(ApplicationRow(application_id=o, uscc="") for o in sorted(set(owners)))
-    bundle = Bundle(root=__import__("pathlib").Path("."), manifest={}, applications=apps,
-                    invoices=rows)
+    bundle = Bundle(
+        root=__import__("pathlib").Path("."), manifest={}, applications=apps, invoices=rows
+    )
     t0 = time.perf_counter()
     findings = invoices.detect_duplicates(bundle)
     t_detect = time.perf_counter() - t0

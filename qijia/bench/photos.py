@@ -121,8 +121,10 @@ def _index_sections(n: int, pairwise_n: int) -> list[str]:
         f"{t_join:.1f} s wall, {c_join:.1f} s CPU on 2 threads "
         f"({len(i):,} pairs; planted near copies found: {recall:.3f}) | < 60 s |"
     )
-    rows.append(f"| index build / memory at {n:,} codes | {t_build:.2f} s / "
-                f"{memory / 2**20:.0f} MiB | < 2 GiB |")
+    rows.append(
+        f"| index build / memory at {n:,} codes | {t_build:.2f} s / "
+        f"{memory / 2**20:.0f} MiB | < 2 GiB |"
+    )
 
     # Pairwise baseline at pairwise_n codes: exhaustive Hamming on the same radius.
     sub, _ = _planted_codes(pairwise_n, pairwise_n // 100, seed=12)
@@ -152,8 +154,7 @@ def _accuracy(pairs_count: int, real_per_photo: int, unrelated: int) -> str:
     pairs = g.labelled_pairs(31, pairs_count, size=(640, 480))
     pairs += g.real_photo_pairs(2, real_per_photo)
     sources = [g.encode(g.source_photo(910_000 + k, (640, 480))) for k in range(unrelated + 1)]
-    pairs += [g.PhotoPair(sources[k], sources[k + 1], False, "unrelated")
-              for k in range(unrelated)]
+    pairs += [g.PhotoPair(sources[k], sources[k + 1], False, "unrelated") for k in range(unrelated)]
     ours, base = [], []
     t_fp = t_cmp = 0.0
     for pair in pairs:
@@ -185,9 +186,17 @@ def _accuracy(pairs_count: int, real_per_photo: int, unrelated: int) -> str:
     false = sorted({p.label for p, o in zip(pairs, ours, strict=True) if not p.same and o})
     kinds = {}
     for p in pairs:
-        kinds[p.label.split(":")[0] if p.label.startswith("real") else
-              ("decoy" if p.label.startswith("decoy") else
-               "unrelated" if p.label == "unrelated" else "copy")] = 0
+        kinds[
+            p.label.split(":")[0]
+            if p.label.startswith("real")
+            else (
+                "decoy"
+                if p.label.startswith("decoy")
+                else "unrelated"
+                if p.label == "unrelated"
+                else "copy"
+            )
+        ] = 0
     n_pos, n_neg = int(truth.sum()), int((~truth).sum())
     return (
         f"Pairs: {len(pairs)} ({n_pos} same photograph: every transformation alone, then random "

@@ -28,8 +28,15 @@ from qijia.screening.model import (
     RoleRow,
 )
 
-ROLE_NAMES = ("legal_representative", "shareholder", "director", "supervisor", "manager",
-              "finance_contact", "contact")
+ROLE_NAMES = (
+    "legal_representative",
+    "shareholder",
+    "director",
+    "supervisor",
+    "manager",
+    "finance_contact",
+    "contact",
+)
 
 
 def _uscc(n: int) -> str:
@@ -51,19 +58,27 @@ def city_world(
     rng = np.random.default_rng(seed)
     codes = [_uscc(i) for i in range(enterprises)]
     agencies = [f"0769-8{i:07d}" for i in range(300)]
-    ent_phone = np.where(rng.random(enterprises) < 0.3,
-                         rng.integers(0, len(agencies), enterprises), -1)
+    ent_phone = np.where(
+        rng.random(enterprises) < 0.3, rng.integers(0, len(agencies), enterprises), -1
+    )
     ents = tuple(
-        EnterpriseRow(uscc=codes[i], name=f"企业{i}",
-                      phone=agencies[ent_phone[i]] if ent_phone[i] >= 0 else f"0769-2{i:07d}",
-                      email=f"e{i}@corp.cn")
+        EnterpriseRow(
+            uscc=codes[i],
+            name=f"企业{i}",
+            phone=agencies[ent_phone[i]] if ent_phone[i] >= 0 else f"0769-2{i:07d}",
+            email=f"e{i}@corp.cn",
+        )
         for i in range(enterprises)
     )
     names = [f"姓{i % 5000}" for i in range(persons)]
     pers = tuple(
-        PersonRow(person_key=f"p{i}", name=names[i],
-                  id_number="" if i % 10 == 0 else f"ID{i:016d}",
-                  phone=f"13{i:09d}", email="")
+        PersonRow(
+            person_key=f"p{i}",
+            name=names[i],
+            id_number="" if i % 10 == 0 else f"ID{i:016d}",
+            phone=f"13{i:09d}",
+            email="",
+        )
         for i in range(persons)
     )
     # roles: each person's enterprises cluster around a "home" enterprise
@@ -74,18 +89,25 @@ def city_world(
     role_kind = rng.integers(0, len(ROLE_NAMES), roles)
     rls = tuple(
         RoleRow(person_key=f"p{p}", uscc=codes[e], role=ROLE_NAMES[k])
-        for p, e, k in zip(person_of_role.tolist(), ent_of_role.tolist(), role_kind.tolist(),
-                           strict=True)
+        for p, e, k in zip(
+            person_of_role.tolist(), ent_of_role.tolist(), role_kind.tolist(), strict=True
+        )
     )
     holder = rng.integers(0, enterprises, holdings)
     held = np.clip(holder + rng.integers(-200, 201, holdings), 0, enterprises - 1)
-    hlds = tuple(HoldingRow(holder_uscc=codes[a], held_uscc=codes[b])
-                 for a, b in zip(holder.tolist(), held.tolist(), strict=True))
+    hlds = tuple(
+        HoldingRow(holder_uscc=codes[a], held_uscc=codes[b])
+        for a, b in zip(holder.tolist(), held.tolist(), strict=True)
+    )
     app_ent = rng.choice(enterprises, applications, replace=False)
     apps = tuple(
-        ApplicationRow(application_id=f"A{i:06d}", uscc=codes[e],
-                       period_start=dt.date(2024, 1, 1), period_end=dt.date(2024, 12, 31),
-                       submitted_on=dt.date(2025, 1, 15))
+        ApplicationRow(
+            application_id=f"A{i:06d}",
+            uscc=codes[e],
+            period_start=dt.date(2024, 1, 1),
+            period_end=dt.date(2024, 12, 31),
+            submitted_on=dt.date(2025, 1, 15),
+        )
         for i, e in enumerate(app_ent.tolist())
     )
     invs = []
@@ -95,11 +117,26 @@ def city_world(
                 s = int(np.clip(e + rng.integers(-3, 4), 0, enterprises - 1))
             else:
                 s = int(rng.integers(0, enterprises))
-            invs.append(InvoiceRow(application_id=f"A{i:06d}", invoice_code="",
-                                   invoice_number=f"{i:012d}{k:08d}", seller_tax_id=codes[s],
-                                   buyer_tax_id=codes[e], issued_on=dt.date(2024, 6, 1)))
-    return Bundle(root=__import__("pathlib").Path("."), manifest={}, enterprises=ents,
-                  persons=pers, roles=rls, holdings=hlds, applications=apps, invoices=tuple(invs))
+            invs.append(
+                InvoiceRow(
+                    application_id=f"A{i:06d}",
+                    invoice_code="",
+                    invoice_number=f"{i:012d}{k:08d}",
+                    seller_tax_id=codes[s],
+                    buyer_tax_id=codes[e],
+                    issued_on=dt.date(2024, 6, 1),
+                )
+            )
+    return Bundle(
+        root=__import__("pathlib").Path("."),
+        manifest={},
+        enterprises=ents,
+        persons=pers,
+        roles=rls,
+        holdings=hlds,
+        applications=apps,
+        invoices=tuple(invs),
+    )
 
 
 def _pairs(bundle: Bundle, graph: relations.Graph) -> list[tuple[int, int]]:
@@ -117,9 +154,13 @@ def _pairs(bundle: Bundle, graph: relations.Graph) -> list[tuple[int, int]]:
 def run(args: argparse.Namespace) -> str:
     quick = getattr(args, "quick", False)
     scale = 0.05 if quick else 1.0
-    sizes = dict(enterprises=int(200_000 * scale), persons=int(400_000 * scale),
-                 roles=int(750_000 * scale), holdings=int(250_000 * scale),
-                 applications=int(50_000 * scale))
+    sizes = dict(
+        enterprises=int(200_000 * scale),
+        persons=int(400_000 * scale),
+        roles=int(750_000 * scale),
+        holdings=int(250_000 * scale),
+        applications=int(50_000 * scale),
+    )
     t0 = time.perf_counter()
     bundle = city_world(**sizes)
     t_world = time.perf_counter() - t0

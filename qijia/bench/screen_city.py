@@ -26,9 +26,24 @@ TARGET_MEMORY_GIB = 4
 def _screen(bundle: Path, as_of: str, cache: Path, work: Path, tag: str) -> dict:
     out = work / f"findings-{tag}.json"
     stats = work / f"stats-{tag}.json"
-    cmd = [sys.executable, "-m", "qijia.cli", "screen", str(bundle), "--as-of", as_of,
-           "--out", str(out), "--truth", str(bundle / "truth.json"), "--cache", str(cache),
-           "--stats", str(stats), "--no-progress"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "qijia.cli",
+        "screen",
+        str(bundle),
+        "--as-of",
+        as_of,
+        "--out",
+        str(out),
+        "--truth",
+        str(bundle / "truth.json"),
+        "--cache",
+        str(cache),
+        "--stats",
+        str(stats),
+        "--no-progress",
+    ]
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
@@ -61,30 +76,39 @@ def run(args: argparse.Namespace) -> str:
         cache = work / "prints.sqlite3"
         cold = _screen(bundle, as_of, cache, work, "cold")
         # The warm run repeats the (uncached) duplicate verification; opt in with an env var.
-        warm = (_screen(bundle, as_of, cache, work, "warm")
-                if os.environ.get("QIJIA_BENCH_WARM") == "1" else None)
+        warm = (
+            _screen(bundle, as_of, cache, work, "warm")
+            if os.environ.get("QIJIA_BENCH_WARM") == "1"
+            else None
+        )
     rows = []
     for kind, s in cold.get("scores", {}).items():
         p = "—" if s["precision"] is None else f"{s['precision']:.4f}"
         r = "—" if s["recall"] is None else f"{s['recall']:.4f}"
         rows.append(f"| {kind} | {s['found']:,} | {s['truth']:,} | {p} | {r} |")
     stages = " · ".join(f"{k} {v:.1f} s" for k, v in cold["seconds"].items())
-    warm_stages = (" · ".join(f"{k} {v:.1f} s" for k, v in warm["seconds"].items())
-                   if warm else "not run (set QIJIA_BENCH_WARM=1)")
-    warm_row = (f"| warm (fingerprints from the cache) | {warm['wall']:.0f} s | {warm['cpu']:.0f} s | |"
-                if warm else "")
+    warm_stages = (
+        " · ".join(f"{k} {v:.1f} s" for k, v in warm["seconds"].items())
+        if warm
+        else "not run (set QIJIA_BENCH_WARM=1)"
+    )
+    warm_row = (
+        f"| warm (fingerprints from the cache) | {warm['wall']:.0f} s | {warm['cpu']:.0f} s | |"
+        if warm
+        else ""
+    )
     ok_time = "met" if cold["wall"] < TARGET_SECONDS else "NOT met"
     ok_mem = "met" if cold["peak_mib"] < TARGET_MEMORY_GIB * 1024 else "NOT met"
     return f"""## Screening a city-scale bundle end to end (issue 3)
 
 Bundle: `qijia gen-bundle --scale {scale} --seed 1` (cached in `{bundle}`; generation
-{'reused' if t_gen < 60 else f'took {t_gen:.0f} s'}), {cold['applications']:,} applications,
-{cold['photos']:,} photo rows, as-of {as_of}. Command: `qijia screen BUNDLE --as-of {as_of}
+{"reused" if t_gen < 60 else f"took {t_gen:.0f} s"}), {cold["applications"]:,} applications,
+{cold["photos"]:,} photo rows, as-of {as_of}. Command: `qijia screen BUNDLE --as-of {as_of}
 --out … --truth truth.json` in a child process, 2 cores.
 
 | run | wall time | CPU time | peak RSS (largest process) |
 |---|---|---|---|
-| **cold** (empty photo cache: every photo decoded) | **{cold['wall']:.0f} s** (target < {TARGET_SECONDS} s: {ok_time}) | {cold['cpu']:.0f} s | **{cold['peak_mib']:,.0f} MiB** (target < {TARGET_MEMORY_GIB} GiB: {ok_mem}) |
+| **cold** (empty photo cache: every photo decoded) | **{cold["wall"]:.0f} s** (target < {TARGET_SECONDS} s: {ok_time}) | {cold["cpu"]:.0f} s | **{cold["peak_mib"]:,.0f} MiB** (target < {TARGET_MEMORY_GIB} GiB: {ok_mem}) |
 {warm_row}
 
 Stages, cold: {stages}.

@@ -16,7 +16,8 @@ class RequestContext:
 
 
 _current: contextvars.ContextVar[RequestContext] = contextvars.ContextVar(
-    "qijia_request_context", default=RequestContext()
+    "qijia_request_context",
+    default=RequestContext(),  # noqa: B039 - frozen, never mutated
 )
 
 

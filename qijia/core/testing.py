@@ -77,7 +77,6 @@ class UserFactory(factory.django.DjangoModelFactory):
 
 def make_user(role: str, *, org_unit=None, enterprise=None, username: str | None = None, **extra):
     """A user of ``role`` attached where that role must be (a town for town officers, etc.)."""
-    from qijia.identity.models import OrgUnit
 
     if role == "enterprise":
         enterprise = enterprise or EnterpriseFactory()
@@ -93,5 +92,10 @@ def make_user(role: str, *, org_unit=None, enterprise=None, username: str | None
             org_unit = OrgUnitFactory(code="section-test", name="测试科室", kind="section")
     if role == "expert":
         org_unit = None
-    return UserFactory(role=role, org_unit=org_unit, enterprise=enterprise,
-                       username=username or f"{role}-{next(_uscc_counter)}", **extra)
+    return UserFactory(
+        role=role,
+        org_unit=org_unit,
+        enterprise=enterprise,
+        username=username or f"{role}-{next(_uscc_counter)}",
+        **extra,
+    )

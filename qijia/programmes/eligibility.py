@@ -88,7 +88,11 @@ def validate_criterion(fact: str, operator: str, value: Any) -> dict[str, str]:
     if operator not in OPERATORS_FOR[fact]:
         return {"operator": f"条件项“{FACT_LABELS[fact]}”不能使用比较方式 {operator}"}
     if fact in SET_FACTS:
-        if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+        if (
+            not isinstance(value, list)
+            or not value
+            or not all(isinstance(v, str) and v for v in value)
+        ):
             return {"value": "取值应为非空的代码列表"}
     elif fact in NUMBER_FACTS:
         if isinstance(value, bool) or _decimal(value) is None:
@@ -135,10 +139,16 @@ def evaluate(fact: str, operator: str, value: Any, facts: Facts) -> Outcome:
         threshold = _decimal(value)
         assert threshold is not None  # validated above
         ok = actual >= threshold if operator == "gte" else actual <= threshold
-        reason = "" if ok else f"{FACT_LABELS[fact]}为 {actual}，要求{OPERATOR_WORDS[operator]} {threshold}"
+        reason = (
+            ""
+            if ok
+            else f"{FACT_LABELS[fact]}为 {actual}，要求{OPERATOR_WORDS[operator]} {threshold}"
+        )
         return outcome(PASS if ok else FAIL, reason)
     ok = bool(actual)
-    return outcome(PASS if ok else FAIL, "" if ok else facts.details.get(fact, f"不满足：{FACT_LABELS[fact]}"))
+    return outcome(
+        PASS if ok else FAIL, "" if ok else facts.details.get(fact, f"不满足：{FACT_LABELS[fact]}")
+    )
 
 
 def overall(outcomes: Iterable[Outcome]) -> str:

@@ -22,7 +22,9 @@ def _locked(programme: Programme, year: int) -> tuple[SectionBudget | None, Prog
         .filter(section_id=programme.section_id, year=year)
         .first()
     )
-    budget = ProgrammeBudget.objects.select_for_update().filter(programme=programme, year=year).first()
+    budget = (
+        ProgrammeBudget.objects.select_for_update().filter(programme=programme, year=year).first()
+    )
     if budget is None:
         raise Conflict(f"该专项尚未设置{year}年度预算", code="no_budget")
     return section_budget, budget

@@ -52,7 +52,9 @@ class Programme(TimeStampedModel):
         ordering = ["code"]
         verbose_name = _("专项资金")
         constraints = [
-            models.CheckConstraint(name="programme_max_amount_positive", condition=Q(max_amount__gt=0)),
+            models.CheckConstraint(
+                name="programme_max_amount_positive", condition=Q(max_amount__gt=0)
+            ),
             models.CheckConstraint(
                 name="programme_major_threshold_positive", condition=Q(major_threshold__gt=0)
             ),
@@ -97,7 +99,9 @@ class Call(TimeStampedModel):
         ordering = ["-opens_on", "pk"]
         verbose_name = _("申报批次")
         constraints = [
-            models.CheckConstraint(name="call_window_order", condition=Q(closes_on__gte=F("opens_on")))
+            models.CheckConstraint(
+                name="call_window_order", condition=Q(closes_on__gte=F("opens_on"))
+            )
         ]
 
     def __str__(self) -> str:
@@ -220,7 +224,9 @@ class AdjustmentStatus(models.TextChoices):
 class BudgetAdjustment(models.Model):
     """A request to change a programme budget; limited in number and size per year (#48)."""
 
-    budget = models.ForeignKey(ProgrammeBudget, on_delete=models.PROTECT, related_name="adjustments")
+    budget = models.ForeignKey(
+        ProgrammeBudget, on_delete=models.PROTECT, related_name="adjustments"
+    )
     delta = models.DecimalField(_("调整金额(元)"), max_digits=16, decimal_places=2)
     reason = models.TextField(_("调整理由"))
     status = models.CharField(

@@ -13,7 +13,9 @@ from qijia.identity.roles import OrgKind, Role
 
 @rules.predicate
 def is_approver(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and user.is_active and user.role == Role.APPROVER)
+    return bool(
+        getattr(user, "is_authenticated", False) and user.is_active and user.role == Role.APPROVER
+    )
 
 
 @rules.predicate
@@ -27,6 +29,8 @@ def is_owning_section(user: Any, target: Any) -> bool:
 
 rules.add_perm("programmes.manage", is_admin | (is_officer & is_owning_section))
 rules.add_perm("programmes.view_drafts", is_city_staff)
+
+
 @rules.predicate
 def is_bureau_leader(user: Any) -> bool:
     unit = user.org_unit if user.org_unit_id else None

@@ -62,9 +62,7 @@ def policy_calculator(
     ``listings`` are the enterprise's registry entries (the caller asks the registry once)."""
     on = on or timezone.localdate()
     facts = enterprise_facts(enterprise, on=on, listings=listings)
-    calls = open_calls(on=on).prefetch_related(
-        Prefetch("programme__criteria")
-    )
+    calls = open_calls(on=on).prefetch_related(Prefetch("programme__criteria"))
     rows = []
     for call in calls:
         outcomes = [
@@ -100,9 +98,16 @@ def execution_progress(*, actor: Any, year: int) -> dict[str, list[ProgressRow]]
     """Budget, reserved, paid and recovered per programme and per section for one year (#48)."""
     require(actor, "programmes.view_funds")
     programmes = [
-        ProgressRow(f"{b.programme.code} {b.programme.title}", b.year, b.amount, b.reserved,
-                    b.spent, b.recovered)
-        for b in ProgrammeBudget.objects.filter(year=year).select_related("programme")
+        ProgressRow(
+            f"{b.programme.code} {b.programme.title}",
+            b.year,
+            b.amount,
+            b.reserved,
+            b.spent,
+            b.recovered,
+        )
+        for b in ProgrammeBudget.objects.filter(year=year)
+        .select_related("programme")
         .order_by("programme__code")
     ]
     sections = []
@@ -110,16 +115,25 @@ def execution_progress(*, actor: Any, year: int) -> dict[str, list[ProgressRow]]
     totals = (
         ProgrammeBudget.objects.filter(year=year)
         .values("programme__section_id", "programme__section__name")
-        .annotate(amount=Sum("amount"), reserved=Sum("reserved"), spent=Sum("spent"),
-                  recovered=Sum("recovered"))
+        .annotate(
+            amount=Sum("amount"),
+            reserved=Sum("reserved"),
+            spent=Sum("spent"),
+            recovered=Sum("recovered"),
+        )
         .order_by("programme__section__name")
     )
     for row in totals:
         ceiling = section_rows.get(row["programme__section_id"])
         sections.append(
-            ProgressRow(row["programme__section__name"], year,
-                        ceiling.amount if ceiling else row["amount"], row["reserved"],
-                        row["spent"], row["recovered"])
+            ProgressRow(
+                row["programme__section__name"],
+                year,
+                ceiling.amount if ceiling else row["amount"],
+                row["reserved"],
+                row["spent"],
+                row["recovered"],
+            )
         )
     return {"programmes": programmes, "sections": sections}
 

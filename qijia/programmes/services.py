@@ -53,10 +53,19 @@ def _clean_materials(materials: Any, errors: dict[str, str]) -> list[dict[str, A
         label = str((item or {}).get("label", "")).strip()
         kind = str((item or {}).get("kind", "other")).strip()
         if not code or not label or kind not in MATERIAL_KINDS or code in seen:
-            errors["required_materials"] = f"材料清单第{index}项有误（编码、名称、类型，编码不可重复）"
+            errors["required_materials"] = (
+                f"材料清单第{index}项有误（编码、名称、类型，编码不可重复）"
+            )
             continue
         seen.add(code)
-        clean.append({"code": code, "label": label, "kind": kind, "required": bool(item.get("required", True))})
+        clean.append(
+            {
+                "code": code,
+                "label": label,
+                "kind": kind,
+                "required": bool(item.get("required", True)),
+            }
+        )
     return clean
 
 
@@ -112,7 +121,9 @@ def programme_create(
                 )
         except IntegrityError:
             raise ValidationFailed("专项编码已存在", fields={"code": "专项编码已存在"}) from None
-        audit_record(actor=actor, action="programmes.created", obj=programme, after=snapshot(programme))
+        audit_record(
+            actor=actor, action="programmes.created", obj=programme, after=snapshot(programme)
+        )
     return programme
 
 
@@ -174,15 +185,28 @@ def criterion_add(
         errors = validate_criterion(fact, operator, value)
         if errors:
             raise ValidationFailed("申报条件有误", fields=errors)
-        if fact in {"revenue_last_year", "tax_last_year", "revenue_growth_pct", "years_established"}:
+        if fact in {
+            "revenue_last_year",
+            "tax_last_year",
+            "revenue_growth_pct",
+            "years_established",
+        }:
             value = str(Decimal(str(value)))
         position = programme.criteria.count()
         criterion = Criterion.objects.create(
-            programme=programme, fact=fact, operator=operator, value=value, label=label,
+            programme=programme,
+            fact=fact,
+            operator=operator,
+            value=value,
+            label=label,
             position=position,
         )
-        audit_record(actor=actor, action="programmes.criterion_added", obj=criterion,
-                     after=snapshot(criterion))
+        audit_record(
+            actor=actor,
+            action="programmes.criterion_added",
+            obj=criterion,
+            after=snapshot(criterion),
+        )
     return criterion
 
 
@@ -204,7 +228,10 @@ def call_create(
         if errors:
             raise ValidationFailed("申报批次信息有误", fields=errors)
         call = Call.objects.create(
-            programme=programme, title=title.strip(), year=year, opens_on=opens_on,
+            programme=programme,
+            title=title.strip(),
+            year=year,
+            opens_on=opens_on,
             closes_on=closes_on,
         )
         audit_record(actor=actor, action="programmes.call_created", obj=call, after=snapshot(call))
@@ -223,7 +250,9 @@ def budget_set(*, actor: Any, programme_id: int, year: int, amount: Any) -> Prog
         if ProgrammeBudget.objects.filter(programme=programme, year=year).exists():
             raise Conflict("该年度预算已存在，如需变更请提交预算调整", code="budget_exists")
         budget = ProgrammeBudget.objects.create(programme=programme, year=year, amount=value)
-        audit_record(actor=actor, action="programmes.budget_set", obj=budget, after=snapshot(budget))
+        audit_record(
+            actor=actor, action="programmes.budget_set", obj=budget, after=snapshot(budget)
+        )
     return budget
 
 
@@ -238,8 +267,9 @@ def section_budget_set(*, actor: Any, section: OrgUnit, year: int, amount: Any) 
         if SectionBudget.objects.filter(section=section, year=year).exists():
             raise Conflict("该科室该年度预算已存在", code="budget_exists")
         budget = SectionBudget.objects.create(section=section, year=year, amount=value)
-        audit_record(actor=actor, action="programmes.section_budget_set", obj=budget,
-                     after=snapshot(budget))
+        audit_record(
+            actor=actor, action="programmes.section_budget_set", obj=budget, after=snapshot(budget)
+        )
     return budget
 
 
@@ -258,17 +288,22 @@ def budget_adjustment_request(
     if errors:
         raise ValidationFailed("预算调整信息有误", fields=errors)
     with transaction.atomic():
-        budget = ProgrammeBudget.objects.select_for_update().select_related("programme").filter(
-            pk=budget_id
-        ).first()
+        budget = (
+            ProgrammeBudget.objects.select_for_update()
+            .select_related("programme")
+            .filter(pk=budget_id)
+            .first()
+        )
         if budget is None:
             raise NotFound("预算不存在")
         require(actor, "programmes.manage", budget.programme)
         used = budget.adjustments.exclude(status=AdjustmentStatus.REJECTED).count()
         limit = settings.QIJIA_BUDGET_ADJUSTMENTS_PER_YEAR
         if used >= limit:
-            raise Conflict(f"该专项{budget.year}年度预算已调整{used}次，已达上限{limit}次",
-                           code="adjustment_limit")
+            raise Conflict(
+                f"该专项{budget.year}年度预算已调整{used}次，已达上限{limit}次",
+                code="adjustment_limit",
+            )
         approved_total = sum(
             a.delta for a in budget.adjustments.filter(status=AdjustmentStatus.APPROVED)
         )
@@ -283,8 +318,12 @@ def budget_adjustment_request(
         adjustment = BudgetAdjustment.objects.create(
             budget=budget, delta=value, reason=reason.strip(), requested_by=actor
         )
-        audit_record(actor=actor, action="programmes.adjustment_requested", obj=adjustment,
-                     after=snapshot(adjustment))
+        audit_record(
+            actor=actor,
+            action="programmes.adjustment_requested",
+            obj=adjustment,
+            after=snapshot(adjustment),
+        )
     return adjustment
 
 
@@ -296,8 +335,10 @@ def budget_adjustment_decide(
         adjustment = BudgetAdjustment.objects.select_for_update().filter(pk=adjustment_id).first()
         if adjustment is None:
             raise NotFound("预算调整申请不存在")
-        budget = ProgrammeBudget.objects.select_for_update().select_related("programme").get(
-            pk=adjustment.budget_id
+        budget = (
+            ProgrammeBudget.objects.select_for_update()
+            .select_related("programme")
+            .get(pk=adjustment.budget_id)
         )
         require(actor, "programmes.decide_budget", budget.programme)
         if adjustment.requested_by_id == actor.pk:
@@ -320,8 +361,13 @@ def budget_adjustment_decide(
         adjustment.decided_at = timezone.now()
         adjustment.decision_note = note
         adjustment.save(update_fields=["status", "decided_by", "decided_at", "decision_note"])
-        audit_record(actor=actor, action=f"programmes.adjustment_{adjustment.status}",
-                     obj=adjustment, before=before, after=snapshot(budget))
+        audit_record(
+            actor=actor,
+            action=f"programmes.adjustment_{adjustment.status}",
+            obj=adjustment,
+            before=before,
+            after=snapshot(budget),
+        )
     return adjustment
 
 
@@ -339,11 +385,15 @@ def programme_attachment_add(
     with transaction.atomic():
         programme = _lock_programme(programme_id)
         require(actor, "programmes.manage", programme)
-        attachment = ProgrammeAttachment(programme=programme, title=title.strip(),
-                                         sha256=checked.sha256)
+        attachment = ProgrammeAttachment(
+            programme=programme, title=title.strip(), sha256=checked.sha256
+        )
         attachment.file.save(checked.name, ContentFile(checked.content), save=False)
         attachment.save()
-        audit_record(actor=actor, action="programmes.attachment_added", obj=attachment,
-                     after={"title": attachment.title, "sha256": checked.sha256,
-                            "name": checked.name})
+        audit_record(
+            actor=actor,
+            action="programmes.attachment_added",
+            obj=attachment,
+            after={"title": attachment.title, "sha256": checked.sha256, "name": checked.name},
+        )
     return attachment

@@ -43,19 +43,40 @@ MANIFEST_FORMAT = "qijia-integrity-bundle"
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "enterprises.csv": (
-        "uscc", "name", "town", "industry_code", "address", "phone", "email", "established_on",
+        "uscc",
+        "name",
+        "town",
+        "industry_code",
+        "address",
+        "phone",
+        "email",
+        "established_on",
     ),
     "persons.csv": ("person_key", "name", "id_number", "phone", "email"),
     "roles.csv": ("person_key", "uscc", "role", "share_pct"),
     "holdings.csv": ("holder_uscc", "held_uscc", "share_pct"),
     "registry.csv": ("uscc", "list", "category", "reason", "source", "valid_from", "valid_to"),
     "applications.csv": (
-        "application_id", "uscc", "programme", "title", "period_start", "period_end",
-        "submitted_on", "amount_requested",
+        "application_id",
+        "uscc",
+        "programme",
+        "title",
+        "period_start",
+        "period_end",
+        "submitted_on",
+        "amount_requested",
     ),
     "invoices.csv": (
-        "application_id", "invoice_code", "invoice_number", "issued_on", "seller_tax_id",
-        "seller_name", "buyer_tax_id", "buyer_name", "amount", "tax",
+        "application_id",
+        "invoice_code",
+        "invoice_number",
+        "issued_on",
+        "seller_tax_id",
+        "seller_name",
+        "buyer_tax_id",
+        "buyer_name",
+        "amount",
+        "tax",
     ),
     "photos.csv": ("application_id", "file", "caption"),
 }
@@ -226,15 +247,19 @@ class _Reader:
             if not raw or (len(raw) == 1 and not raw[0].strip()):
                 continue
             if len(raw) != width:
-                self.problem(
-                    name, line, "", f"该行有{len(raw)}个字段，与表头的{width}列不一致"
-                )
+                self.problem(name, line, "", f"该行有{len(raw)}个字段，与表头的{width}列不一致")
                 continue
             yield line, {c: raw[i].strip() for c, i in positions}
 
     def cell(
-        self, name: str, line: int, row: dict[str, str], column: str,
-        parse: Callable[[str], Any], *, required: bool,
+        self,
+        name: str,
+        line: int,
+        row: dict[str, str],
+        column: str,
+        parse: Callable[[str], Any],
+        *,
+        required: bool,
     ) -> Any:
         value = row[column]
         if not value:
@@ -315,12 +340,19 @@ def _load(source: _Source) -> Bundle:
                 r.problem(f, line, "uscc", f"统一社会信用代码“{uscc}”与第{seen_uscc[key]}行重复")
             else:
                 seen_uscc[key] = line
-        enterprises.append(EnterpriseRow(
-            uscc=uscc, name=row["name"], town=row["town"], industry_code=row["industry_code"],
-            address=row["address"], phone=row["phone"], email=row["email"],
-            established_on=r.cell(f, line, row, "established_on", parse_date, required=False),
-            line=line,
-        ))
+        enterprises.append(
+            EnterpriseRow(
+                uscc=uscc,
+                name=row["name"],
+                town=row["town"],
+                industry_code=row["industry_code"],
+                address=row["address"],
+                phone=row["phone"],
+                email=row["email"],
+                established_on=r.cell(f, line, row, "established_on", parse_date, required=False),
+                line=line,
+            )
+        )
 
     persons: list[PersonRow] = []
     person_keys: dict[str, int] = {}
@@ -332,10 +364,16 @@ def _load(source: _Source) -> Bundle:
                 r.problem(f, line, "person_key", f"人员编号“{key}”与第{person_keys[key]}行重复")
             else:
                 person_keys[key] = line
-        persons.append(PersonRow(
-            person_key=key, name=row["name"], id_number=row["id_number"], phone=row["phone"],
-            email=row["email"], line=line,
-        ))
+        persons.append(
+            PersonRow(
+                person_key=key,
+                name=row["name"],
+                id_number=row["id_number"],
+                phone=row["phone"],
+                email=row["email"],
+                line=line,
+            )
+        )
 
     roles: list[RoleRow] = []
     f = "roles.csv"
@@ -347,19 +385,27 @@ def _load(source: _Source) -> Bundle:
         role = r.required_text(f, line, row, "role")
         if role and role not in ROLES:
             r.problem(f, line, "role", f"职务“{role}”无效，应为 {', '.join(ROLES)} 之一")
-        roles.append(RoleRow(
-            person_key=key, uscc=uscc, role=role,
-            share_pct=r.cell(f, line, row, "share_pct", parse_pct, required=False), line=line,
-        ))
+        roles.append(
+            RoleRow(
+                person_key=key,
+                uscc=uscc,
+                role=role,
+                share_pct=r.cell(f, line, row, "share_pct", parse_pct, required=False),
+                line=line,
+            )
+        )
 
     holdings: list[HoldingRow] = []
     f = "holdings.csv"
     for line, row in r.rows(f):
-        holdings.append(HoldingRow(
-            holder_uscc=r.required_text(f, line, row, "holder_uscc"),
-            held_uscc=r.required_text(f, line, row, "held_uscc"),
-            share_pct=r.cell(f, line, row, "share_pct", parse_pct, required=False), line=line,
-        ))
+        holdings.append(
+            HoldingRow(
+                holder_uscc=r.required_text(f, line, row, "holder_uscc"),
+                held_uscc=r.required_text(f, line, row, "held_uscc"),
+                share_pct=r.cell(f, line, row, "share_pct", parse_pct, required=False),
+                line=line,
+            )
+        )
 
     registry: list[RegistryRow] = []
     f = "registry.csv"
@@ -371,11 +417,18 @@ def _load(source: _Source) -> Bundle:
         valid_to = r.cell(f, line, row, "valid_to", parse_date, required=False)
         if valid_from and valid_to and valid_to < valid_from:
             r.problem(f, line, "valid_to", f"有效期止“{valid_to}”早于有效期起“{valid_from}”")
-        registry.append(RegistryRow(
-            uscc=r.required_text(f, line, row, "uscc"), list=kind, category=row["category"],
-            reason=row["reason"], source=row["source"], valid_from=valid_from,
-            valid_to=valid_to, line=line,
-        ))
+        registry.append(
+            RegistryRow(
+                uscc=r.required_text(f, line, row, "uscc"),
+                list=kind,
+                category=row["category"],
+                reason=row["reason"],
+                source=row["source"],
+                valid_from=valid_from,
+                valid_to=valid_to,
+                line=line,
+            )
+        )
 
     applications: list[ApplicationRow] = []
     app_ids: dict[str, int] = {}
@@ -384,20 +437,30 @@ def _load(source: _Source) -> Bundle:
         app_id = r.required_text(f, line, row, "application_id")
         if app_id:
             if app_id in app_ids:
-                r.problem(f, line, "application_id", f"申报编号“{app_id}”与第{app_ids[app_id]}行重复")
+                r.problem(
+                    f, line, "application_id", f"申报编号“{app_id}”与第{app_ids[app_id]}行重复"
+                )
             else:
                 app_ids[app_id] = line
         start = r.cell(f, line, row, "period_start", parse_date, required=True)
         end = r.cell(f, line, row, "period_end", parse_date, required=True)
         if start and end and end < start:
             r.problem(f, line, "period_end", f"项目期止“{end}”早于项目期起“{start}”")
-        applications.append(ApplicationRow(
-            application_id=app_id, uscc=row["uscc"], programme=row["programme"],
-            title=row["title"], period_start=start, period_end=end,
-            submitted_on=r.cell(f, line, row, "submitted_on", parse_date, required=True),
-            amount_requested=r.cell(f, line, row, "amount_requested", parse_money, required=False),
-            line=line,
-        ))
+        applications.append(
+            ApplicationRow(
+                application_id=app_id,
+                uscc=row["uscc"],
+                programme=row["programme"],
+                title=row["title"],
+                period_start=start,
+                period_end=end,
+                submitted_on=r.cell(f, line, row, "submitted_on", parse_date, required=True),
+                amount_requested=r.cell(
+                    f, line, row, "amount_requested", parse_money, required=False
+                ),
+                line=line,
+            )
+        )
 
     invoices: list[InvoiceRow] = []
     f = "invoices.csv"
@@ -406,15 +469,21 @@ def _load(source: _Source) -> Bundle:
         app_id = r.required_text(f, line, row, "application_id")
         if app_id and app_id not in app_ids:
             r.problem(f, line, "application_id", f"申报编号“{app_id}”在 applications.csv 中不存在")
-        invoices.append(InvoiceRow(
-            application_id=app_id, invoice_code=row["invoice_code"],
-            invoice_number=r.required_text(f, line, row, "invoice_number"),
-            issued_on=r.cell(f, line, row, "issued_on", parse_date, required=True),
-            seller_tax_id=row["seller_tax_id"], seller_name=row["seller_name"],
-            buyer_tax_id=row["buyer_tax_id"], buyer_name=row["buyer_name"],
-            amount=r.cell(f, line, row, "amount", money_signed, required=True),
-            tax=r.cell(f, line, row, "tax", money_signed, required=False), line=line,
-        ))
+        invoices.append(
+            InvoiceRow(
+                application_id=app_id,
+                invoice_code=row["invoice_code"],
+                invoice_number=r.required_text(f, line, row, "invoice_number"),
+                issued_on=r.cell(f, line, row, "issued_on", parse_date, required=True),
+                seller_tax_id=row["seller_tax_id"],
+                seller_name=row["seller_name"],
+                buyer_tax_id=row["buyer_tax_id"],
+                buyer_name=row["buyer_name"],
+                amount=r.cell(f, line, row, "amount", money_signed, required=True),
+                tax=r.cell(f, line, row, "tax", money_signed, required=False),
+                line=line,
+            )
+        )
 
     photos: list[PhotoRow] = []
     seen_photo: dict[tuple[str, str], int] = {}
@@ -441,10 +510,17 @@ def _load(source: _Source) -> Bundle:
     if r.problems:
         raise BundleError(r.problems)
     return Bundle(
-        root=source.root, manifest=manifest, enterprises=tuple(enterprises),
-        persons=tuple(persons), roles=tuple(roles), holdings=tuple(holdings),
-        registry=tuple(registry), applications=tuple(applications), invoices=tuple(invoices),
-        photos=tuple(photos), prefix=source.prefix,
+        root=source.root,
+        manifest=manifest,
+        enterprises=tuple(enterprises),
+        persons=tuple(persons),
+        roles=tuple(roles),
+        holdings=tuple(holdings),
+        registry=tuple(registry),
+        applications=tuple(applications),
+        invoices=tuple(invoices),
+        photos=tuple(photos),
+        prefix=source.prefix,
     )
 
 

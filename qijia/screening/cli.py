@@ -69,12 +69,18 @@ def _screen_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_date, default=None, help="核查日（YYYY-MM-DD，默认今天）")
     p.add_argument("--out", type=Path, required=True, help="输出 findings.json 的路径")
     p.add_argument("--report", type=Path, default=None, help="输出 HTML 审核报告的路径")
-    p.add_argument("--truth", type=Path, default=None, help="标准答案 truth.json，打印各类查准率与查全率")
+    p.add_argument(
+        "--truth", type=Path, default=None, help="标准答案 truth.json，打印各类查准率与查全率"
+    )
     p.add_argument("--cache", type=Path, default=None, help="照片指纹缓存目录")
     p.add_argument("--no-progress", action="store_true", help="不显示进度条")
     p.add_argument("--show-misses", action="store_true", help="与 --truth 一起：列出漏报与误报")
-    p.add_argument("--stats", type=Path, default=None,
-                   help="把各阶段用时、条数（及与 --truth 的评分）写入此 JSON 文件")
+    p.add_argument(
+        "--stats",
+        type=Path,
+        default=None,
+        help="把各阶段用时、条数（及与 --truth 的评分）写入此 JSON 文件",
+    )
     return p
 
 
@@ -102,24 +108,30 @@ def screen_command(argv: list[str]) -> int:
             print(f"正在读取并校验数据包 {args.bundle} …", file=sys.stderr, flush=True)
         bundle = load_bundle(args.bundle)
         timings["load"] = round(time.perf_counter() - started, 3)
-        prints, digests, problems = fingerprint_photos(bundle, cache_dir=args.cache,
-                                                       progress=progress)
+        prints, digests, problems = fingerprint_photos(
+            bundle, cache_dir=args.cache, progress=progress
+        )
         timings["fingerprint"] = round(time.perf_counter() - started - timings["load"], 3)
         if problems:
             raise BundleError(problems)
     except BundleError as exc:
-        print(f"数据包“{args.bundle}”无效，共{len(exc.problems)}处问题，未写出任何结果：",
-              file=sys.stderr)
+        print(
+            f"数据包“{args.bundle}”无效，共{len(exc.problems)}处问题，未写出任何结果：",
+            file=sys.stderr,
+        )
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
     if truth_as_of and truth_as_of != as_of.isoformat():
-        print(f"注意：标准答案按核查日 {truth_as_of} 计算，本次核查日为 {as_of.isoformat()}",
-              file=sys.stderr)
+        print(
+            f"注意：标准答案按核查日 {truth_as_of} 计算，本次核查日为 {as_of.isoformat()}",
+            file=sys.stderr,
+        )
     if progress:
         print("正在筛查：名单、发票、关联关系、照片 …", file=sys.stderr, flush=True)
-    findings = screen(bundle, as_of, prints=prints, digests=digests, progress=progress,
-                      timings=timings)
+    findings = screen(
+        bundle, as_of, prints=prints, digests=digests, progress=progress, timings=timings
+    )
     document = findings_document(findings, as_of)
     report_html = None
     if args.report is not None:
@@ -136,18 +148,28 @@ def screen_command(argv: list[str]) -> int:
         f"（{elapsed:.1f} 秒）：" + "，".join(f"{k} {n}" for k, n in sorted(counts.items())),
         file=sys.stderr,
     )
-    stats: dict[str, Any] = {"seconds": {**timings, "total": round(elapsed, 3)},
-                             "applications": len(bundle.applications),
-                             "photos": len(bundle.photos), "counts": dict(sorted(counts.items()))}
+    stats: dict[str, Any] = {
+        "seconds": {**timings, "total": round(elapsed, 3)},
+        "applications": len(bundle.applications),
+        "photos": len(bundle.photos),
+        "counts": dict(sorted(counts.items())),
+    }
     if truth is not None:
         predicted = scoring.finding_keys(findings)
         scores = scoring.score(predicted, truth)
         print(scoring.format_scores(scores))
         if args.show_misses:
             print(scoring.missed_and_extra(predicted, truth))
-        stats["scores"] = {s.kind: {"precision": s.precision, "recall": s.recall,
-                                    "tp": s.true_positives, "found": s.predicted,
-                                    "truth": s.expected} for s in scores}
+        stats["scores"] = {
+            s.kind: {
+                "precision": s.precision,
+                "recall": s.recall,
+                "tp": s.true_positives,
+                "found": s.predicted,
+                "truth": s.expected,
+            }
+            for s in scores
+        }
     if args.stats is not None:
         _write_atomic(args.stats, json.dumps(stats, ensure_ascii=False, indent=1) + "\n")
     return 0

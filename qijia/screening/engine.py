@@ -61,7 +61,9 @@ def _fingerprint_job(job: tuple[str, str, str]) -> tuple[Any, str | None]:
     root, prefix, rel = job
     bundle = _WORKER_BUNDLES.get((root, prefix))
     if bundle is None:
-        bundle = _WORKER_BUNDLES[(root, prefix)] = Bundle(root=Path(root), manifest={}, prefix=prefix)
+        bundle = _WORKER_BUNDLES[(root, prefix)] = Bundle(
+            root=Path(root), manifest={}, prefix=prefix
+        )
     try:
         return photos.fingerprint_bytes(bundle.read_bytes(rel)), None
     except photos.PhotoError as exc:
@@ -102,13 +104,19 @@ def fingerprint_photos(
         try:
             data = bundle.read_bytes(file)
         except (OSError, KeyError):
-            problems.append(BundleProblem("photos.csv", lines[file], "file", f"照片文件“{file}”无法读取"))
+            problems.append(
+                BundleProblem("photos.csv", lines[file], "file", f"照片文件“{file}”无法读取")
+            )
             continue
         if sniff_image_format(data[:16]) is None:
-            problems.append(BundleProblem(
-                "photos.csv", lines[file], "file",
-                f"照片文件“{file}”不是 JPEG、PNG 或 WebP 图像",
-            ))
+            problems.append(
+                BundleProblem(
+                    "photos.csv",
+                    lines[file],
+                    "file",
+                    f"照片文件“{file}”不是 JPEG、PNG 或 WebP 图像",
+                )
+            )
             continue
         digest = hashlib.sha256(data).hexdigest()
         digests[file] = digest
@@ -132,9 +140,11 @@ def fingerprint_photos(
         try:
             for file, (fp, error) in zip(todo, results, strict=True):
                 if error is not None:
-                    problems.append(BundleProblem(
-                        "photos.csv", lines[file], "file", f"照片文件“{file}”无法解码：{error}"
-                    ))
+                    problems.append(
+                        BundleProblem(
+                            "photos.csv", lines[file], "file", f"照片文件“{file}”无法解码：{error}"
+                        )
+                    )
                     continue
                 prints[file] = fp
                 cache.put(fp)
@@ -191,8 +201,9 @@ def screen(
     raw += timed("invoice_rows", lambda: invoices.detect_buyer_and_period(bundle))
     raw += timed("relations", lambda: relations.detect(bundle, progress=progress))
     if bundle.photos:
-        raw += timed("duplicate_photo",
-                     lambda: photo_detector.detect(bundle, prints or {}, digests or {}))
+        raw += timed(
+            "duplicate_photo", lambda: photo_detector.detect(bundle, prints or {}, digests or {})
+        )
     return timed("dedupe_sort", lambda: dedupe_and_sort(raw))
 
 

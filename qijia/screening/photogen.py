@@ -89,7 +89,7 @@ def _pink_noise(rng: np.random.Generator, h: int, w: int, beta: float) -> np.nda
     fx = np.fft.rfftfreq(w)[None, :]
     radius = np.sqrt(fx * fx + fy * fy)
     radius[0, 0] = 1.0
-    spectrum = (rng.standard_normal((h, w // 2 + 1)) + 1j * rng.standard_normal((h, w // 2 + 1)))
+    spectrum = rng.standard_normal((h, w // 2 + 1)) + 1j * rng.standard_normal((h, w // 2 + 1))
     field = np.fft.irfft2(spectrum / radius ** (beta / 2.0), s=(h, w))
     field -= field.min()
     peak = field.max()
@@ -202,9 +202,12 @@ class Scene:
             # Another moment: objects in view moved noticeably, and maybe a new one walked in.
             x0, y0, x1, y1 = _SOURCE_BOX
             in_view = [
-                k for k, s in enumerate(stickers)
-                if s.x < x1 * self.width and s.x + s.pixels.shape[1] > x0 * self.width
-                and s.y < y1 * self.height and s.y + s.pixels.shape[0] > y0 * self.height
+                k
+                for k, s in enumerate(stickers)
+                if s.x < x1 * self.width
+                and s.x + s.pixels.shape[1] > x0 * self.width
+                and s.y < y1 * self.height
+                and s.y + s.pixels.shape[0] > y0 * self.height
             ]
             order = rng.permutation(in_view) if in_view else []
             for index in order[: max(1, (len(order) + 1) // 2)]:
@@ -230,8 +233,9 @@ class Scene:
         self._moved[moment] = canvas
         return canvas
 
-    def window(self, box: tuple[float, float, float, float], size: tuple[int, int],
-               moment: int = 0) -> Image.Image:
+    def window(
+        self, box: tuple[float, float, float, float], size: tuple[int, int], moment: int = 0
+    ) -> Image.Image:
         """The part of the scene inside ``box`` (fractions of the scene), resampled to ``size``."""
         x0, y0, x1, y1 = box
         pixels = (
@@ -260,8 +264,9 @@ def source_photo(seed: int, size: tuple[int, int] = (960, 720)) -> Image.Image:
     return _scene(seed, size).window(_SOURCE_BOX, size)
 
 
-def decoy_photo(seed: int, kind: str, variant: int = 0,
-                size: tuple[int, int] = (960, 720)) -> Image.Image:
+def decoy_photo(
+    seed: int, kind: str, variant: int = 0, size: tuple[int, int] = (960, 720)
+) -> Image.Image:
     """A different shot of the scene of ``source_photo(seed)``: not the same photograph.
 
     ``shifted``: the camera moved so that at least 30% of the frame is new content;
@@ -291,8 +296,7 @@ def decoy_photo(seed: int, kind: str, variant: int = 0,
     raise ValueError(f"unknown decoy kind {kind!r}")
 
 
-def encode(img: Image.Image, fmt: str = "JPEG", quality: int = 90,
-           exif: bool = False) -> bytes:
+def encode(img: Image.Image, fmt: str = "JPEG", quality: int = 90, exif: bool = False) -> bytes:
     """Encode as a camera or a portal would; ``exif`` adds camera metadata."""
     out = io.BytesIO()
     params: dict = {}
@@ -318,7 +322,9 @@ def decode(data: bytes) -> Image.Image:
         return img.copy()
 
 
-def apply_transform(img: Image.Image, kind: str, rng: np.random.Generator) -> tuple[Image.Image, dict]:
+def apply_transform(
+    img: Image.Image, kind: str, rng: np.random.Generator
+) -> tuple[Image.Image, dict]:
     """One transformation from the spec's list with random parameters inside the spec's limits.
 
     Returns the new image and the parameters (format/quality hints under ``format``/``quality``).
@@ -362,8 +368,9 @@ def apply_transform(img: Image.Image, kind: str, rng: np.random.Generator) -> tu
     raise ValueError(f"unknown transformation {kind!r}")
 
 
-def transformed_copy(img: Image.Image, kinds: list[str] | tuple[str, ...],
-                     rng: np.random.Generator) -> tuple[bytes, str, list[dict]]:
+def transformed_copy(
+    img: Image.Image, kinds: list[str] | tuple[str, ...], rng: np.random.Generator
+) -> tuple[bytes, str, list[dict]]:
     """Apply ``kinds`` in order and encode the result; returns (bytes, extension, parameters).
 
     The copy is saved without metadata unless nothing asked otherwise; its format is JPEG unless
@@ -403,8 +410,9 @@ class PhotoPair:
     label: str  # transformation chain or decoy kind
 
 
-def labelled_pairs(seed: int, count: int, size: tuple[int, int] = (960, 720),
-                   decoy_share: float = 0.4) -> list[PhotoPair]:
+def labelled_pairs(
+    seed: int, count: int, size: tuple[int, int] = (960, 720), decoy_share: float = 0.4
+) -> list[PhotoPair]:
     """``count`` pairs for accuracy measurement: transformed copies and similar-scene decoys.
 
     Every source gets one positive pair (a random chain, cycling through each single
@@ -471,12 +479,22 @@ def real_photo_pairs(seed: int, per_photo: int = 6) -> list[PhotoPair]:
         cw, ch = int(w * fx), int(h * fx)
         first = img.crop((0, 0, cw, ch)) if index % 2 else img.crop((w - cw, 0, w, ch))
         second = img.crop((w - cw, h - ch, w, h)) if index % 2 else img.crop((0, h - ch, cw, h))
-        pairs.append(PhotoPair(encode(first, "JPEG", 90), encode(second, "JPEG", 90), False,
-                               "real:decoy:shifted"))
+        pairs.append(
+            PhotoPair(
+                encode(first, "JPEG", 90), encode(second, "JPEG", 90), False, "real:decoy:shifted"
+            )
+        )
     if folder is not None and (folder / "motorcycle_right.png").is_file():
-        with Image.open(folder / "motorcycle_left.png") as left, \
-                Image.open(folder / "motorcycle_right.png") as right:
-            pairs.append(PhotoPair(encode(left.convert("RGB"), "JPEG", 90),
-                                   encode(right.convert("RGB"), "JPEG", 90), False,
-                                   "real:decoy:stereo"))
+        with (
+            Image.open(folder / "motorcycle_left.png") as left,
+            Image.open(folder / "motorcycle_right.png") as right,
+        ):
+            pairs.append(
+                PhotoPair(
+                    encode(left.convert("RGB"), "JPEG", 90),
+                    encode(right.convert("RGB"), "JPEG", 90),
+                    False,
+                    "real:decoy:stereo",
+                )
+            )
     return pairs

@@ -134,8 +134,15 @@ class PhotoPrint:
         pos += 8 * n
         h, w = header["thumb"]
         thumb = np.frombuffer(blob, np.uint8, h * w, pos).reshape(h, w).copy()
-        return cls(header["sha256"], header["width"], header["height"], header["format"],
-                   codes, mirror, thumb)
+        return cls(
+            header["sha256"],
+            header["width"],
+            header["height"],
+            header["format"],
+            codes,
+            mirror,
+            thumb,
+        )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -149,8 +156,11 @@ def _open(data: bytes) -> Image.Image:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data))
-    except (UnidentifiedImageError, Image.DecompressionBombWarning,
-            Image.DecompressionBombError) as exc:
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombWarning,
+        Image.DecompressionBombError,
+    ) as exc:
         raise PhotoError("文件不是可识别的图片（仅支持 JPEG、PNG、WebP）") from exc
     except OSError as exc:  # pragma: no cover - PIL reports some corruptions this way
         raise PhotoError(f"图片无法读取：{exc}") from exc
@@ -194,10 +204,12 @@ def _phash_windows(grey: np.ndarray) -> np.ndarray:
     """64-bit DCT hash of every entry of WINDOWS (bit set where the coefficient > median)."""
     h, w = grey.shape
     out = np.empty(len(WINDOWS), dtype=np.uint64)
-    weights = (np.uint64(1) << np.arange(64, dtype=np.uint64))
+    weights = np.uint64(1) << np.arange(64, dtype=np.uint64)
     for i, (x0, y0, x1, y1) in enumerate(WINDOWS):
-        part = grey[int(round(y0 * h)) : max(int(round(y1 * h)), 1),
-                    int(round(x0 * w)) : max(int(round(x1 * w)), 1)]
+        part = grey[
+            int(round(y0 * h)) : max(int(round(y1 * h)), 1),
+            int(round(x0 * w)) : max(int(round(x1 * w)), 1),
+        ]
         small = cv2.resize(part.astype(np.float32), (32, 32), interpolation=cv2.INTER_AREA)
         low = cv2.dct(small)[:8, :8].ravel()
         bits = low > np.median(low[1:])
@@ -343,8 +355,22 @@ def _popcount64(x: np.uint64) -> int:  # pragma: no cover - compiled
 
 
 @numba.njit(cache=True)
-def _mih_chunk(queries, c, shifts, widths, sorted_codes, sorted_ids, starts, masks, radius,
-               flips, min_id, out_q, out_id, out_d):  # pragma: no cover - compiled
+def _mih_chunk(
+    queries,
+    c,
+    shifts,
+    widths,
+    sorted_codes,
+    sorted_ids,
+    starts,
+    masks,
+    radius,
+    flips,
+    min_id,
+    out_q,
+    out_id,
+    out_d,
+):  # pragma: no cover - compiled
     """Search every query through substring ``c``; returns the count (-1 if the buffer is full).
 
     A code found through substring c is reported only if no earlier substring was within
@@ -374,7 +400,8 @@ def _mih_chunk(queries, c, shifts, widths, sorted_codes, sorted_ids, starts, mas
                 duplicate = False
                 for e in range(c):
                     part = (x >> np.uint64(shifts[e])) & (
-                        (np.uint64(1) << np.uint64(widths[e])) - np.uint64(1))
+                        (np.uint64(1) << np.uint64(widths[e])) - np.uint64(1)
+                    )
                     if _popcount64(part) <= flips:
                         duplicate = True
                         break
@@ -390,23 +417,79 @@ def _mih_chunk(queries, c, shifts, widths, sorted_codes, sorted_ids, starts, mas
 
 
 @numba.njit(cache=True, parallel=True)
-def _mih_search(queries, shifts, widths, sorted_codes, sorted_ids, starts, masks, radius,
-                flips, min_id, cap, out_q, out_id, out_d, counts):  # pragma: no cover
+def _mih_search(
+    queries,
+    shifts,
+    widths,
+    sorted_codes,
+    sorted_ids,
+    starts,
+    masks,
+    radius,
+    flips,
+    min_id,
+    cap,
+    out_q,
+    out_id,
+    out_d,
+    counts,
+):  # pragma: no cover
     """All substrings in parallel, each into its own slice of the output buffers."""
     for c in numba.prange(len(shifts)):
-        counts[c] = _mih_chunk(queries, c, shifts, widths, sorted_codes, sorted_ids, starts,
-                               masks, radius, flips, min_id, out_q[c * cap : (c + 1) * cap],
-                               out_id[c * cap : (c + 1) * cap], out_d[c * cap : (c + 1) * cap])
+        counts[c] = _mih_chunk(
+            queries,
+            c,
+            shifts,
+            widths,
+            sorted_codes,
+            sorted_ids,
+            starts,
+            masks,
+            radius,
+            flips,
+            min_id,
+            out_q[c * cap : (c + 1) * cap],
+            out_id[c * cap : (c + 1) * cap],
+            out_d[c * cap : (c + 1) * cap],
+        )
 
 
 @numba.njit(cache=True)
-def _mih_search_serial(queries, shifts, widths, sorted_codes, sorted_ids, starts, masks, radius,
-                       flips, min_id, cap, out_q, out_id, out_d, counts):  # pragma: no cover
+def _mih_search_serial(
+    queries,
+    shifts,
+    widths,
+    sorted_codes,
+    sorted_ids,
+    starts,
+    masks,
+    radius,
+    flips,
+    min_id,
+    cap,
+    out_q,
+    out_id,
+    out_d,
+    counts,
+):  # pragma: no cover
     """The same, on one core: for small query batches threads cost more than they save."""
     for c in range(len(shifts)):
-        counts[c] = _mih_chunk(queries, c, shifts, widths, sorted_codes, sorted_ids, starts,
-                               masks, radius, flips, min_id, out_q[c * cap : (c + 1) * cap],
-                               out_id[c * cap : (c + 1) * cap], out_d[c * cap : (c + 1) * cap])
+        counts[c] = _mih_chunk(
+            queries,
+            c,
+            shifts,
+            widths,
+            sorted_codes,
+            sorted_ids,
+            starts,
+            masks,
+            radius,
+            flips,
+            min_id,
+            out_q[c * cap : (c + 1) * cap],
+            out_id[c * cap : (c + 1) * cap],
+            out_d[c * cap : (c + 1) * cap],
+        )
 
 
 class HashIndex:
@@ -455,8 +538,9 @@ class HashIndex:
         until they are many, so an index that grows by one application at a time does not
         rebuild on every query."""
         pending = sum(len(p) for p in self._parts)
-        if pending and (force or self._tables is None
-                        or pending > max(PENDING_MAX, len(self._codes) // 4)):
+        if pending and (
+            force or self._tables is None or pending > max(PENDING_MAX, len(self._codes) // 4)
+        ):
             self._codes = np.concatenate([self._codes, *self._parts])
             self._parts = []
             self._tables = None
@@ -481,8 +565,9 @@ class HashIndex:
             self.layout = (m, flips)
         return self._tables
 
-    def _run(self, queries: np.ndarray, min_id: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _run(
+        self, queries: np.ndarray, min_id: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         shifts, widths, sorted_codes, sorted_ids, starts, masks, flips = self._build()
         queries = np.ascontiguousarray(queries, dtype=np.uint64)
         m = len(shifts)
@@ -493,8 +578,23 @@ class HashIndex:
             out_d = np.empty(m * cap, dtype=np.int32)
             counts = np.zeros(m, dtype=np.int64)
             kernel = _mih_search if len(queries) >= PARALLEL_MIN_QUERIES else _mih_search_serial
-            kernel(queries, shifts, widths, sorted_codes, sorted_ids, starts, masks,
-                   self.radius, flips, min_id, cap, out_q, out_id, out_d, counts)
+            kernel(
+                queries,
+                shifts,
+                widths,
+                sorted_codes,
+                sorted_ids,
+                starts,
+                masks,
+                self.radius,
+                flips,
+                min_id,
+                cap,
+                out_q,
+                out_id,
+                out_d,
+                counts,
+            )
             if (counts >= 0).all():
                 break
             cap *= 4
@@ -545,8 +645,9 @@ class _FeatureCache:
         self._sift = cv2.SIFT_create(nfeatures=400, contrastThreshold=0.02)
         self._lock = threading.Lock()
 
-    def get(self, fp: PhotoPrint, mirrored: bool,
-            stretch: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    def get(
+        self, fp: PhotoPrint, mirrored: bool, stretch: float = 1.0
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Keypoints (in thumbnail coordinates) and descriptors.
 
         ``stretch`` resamples the thumbnail to an aspect ratio ``stretch`` times its own first:
@@ -564,8 +665,11 @@ class _FeatureCache:
         if key[2] != 1.0:
             kx, ky = np.sqrt(stretch), 1.0 / np.sqrt(stretch)
             h, w = img.shape
-            img = cv2.resize(img, (max(int(round(w * kx)), 8), max(int(round(h * ky)), 8)),
-                             interpolation=cv2.INTER_AREA if ky < 1 else cv2.INTER_CUBIC)
+            img = cv2.resize(
+                img,
+                (max(int(round(w * kx)), 8), max(int(round(h * ky)), 8)),
+                interpolation=cv2.INTER_AREA if ky < 1 else cv2.INTER_CUBIC,
+            )
             kx, ky = img.shape[1] / w, img.shape[0] / h
         with self._lock:
             keypoints, desc = self._sift.detectAndCompute(img, None)
@@ -586,8 +690,9 @@ _FEATURES = _FeatureCache()
 _MATCHER = cv2.BFMatcher(cv2.NORM_L2)
 
 
-def _ransac_axis_aligned(pa: np.ndarray, pb: np.ndarray, tol: float,
-                         rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray] | None:
+def _ransac_axis_aligned(
+    pa: np.ndarray, pb: np.ndarray, tol: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray] | None:
     """Fit xb = sx*xa + tx, yb = sy*ya + ty (sx, sy > 0) by RANSAC; returns (params, inliers)."""
     n = len(pa)
     if n < 2:
@@ -640,8 +745,13 @@ def _effective_pixel(fp: PhotoPrint) -> float:
     return max(1.0, THUMB_SIDE / max(fp.width, fp.height))
 
 
-def _aligned_agreement(a: PhotoPrint, b_thumb: np.ndarray, b_pixel: float, params: np.ndarray,
-                       rect: tuple[float, float, float, float]) -> tuple[float, float]:
+def _aligned_agreement(
+    a: PhotoPrint,
+    b_thumb: np.ndarray,
+    b_pixel: float,
+    params: np.ndarray,
+    rect: tuple[float, float, float, float],
+) -> tuple[float, float]:
     """NCC of the overlap after alignment, globally and the worst of 4x4 blocks.
 
     Both sides are smoothed to the sampling step (or to the coarser of the two photos' real
@@ -651,17 +761,22 @@ def _aligned_agreement(a: PhotoPrint, b_thumb: np.ndarray, b_pixel: float, param
     sx, tx, sy, ty = params
     x0, y0, x1, y1 = rect
     grid = _GRID
-    step = max((x1 - x0) / grid, (y1 - y0) / grid, _effective_pixel(a),
-               b_pixel / min(sx, sy), 1.0)
+    step = max((x1 - x0) / grid, (y1 - y0) / grid, _effective_pixel(a), b_pixel / min(sx, sy), 1.0)
     xs = np.linspace(x0 + 0.5, x1 - 1.5, grid, dtype=np.float32)
     ys = np.linspace(y0 + 0.5, y1 - 1.5, grid, dtype=np.float32)
     gx, gy = np.meshgrid(xs, ys)
     fa = cv2.GaussianBlur(a.thumb.astype(np.float32), (0, 0), _SIGMA * step)
-    fb = cv2.GaussianBlur(b_thumb.astype(np.float32), (0, 0), _SIGMA * step * sx,
-                          sigmaY=_SIGMA * step * sy)
+    fb = cv2.GaussianBlur(
+        b_thumb.astype(np.float32), (0, 0), _SIGMA * step * sx, sigmaY=_SIGMA * step * sy
+    )
     va = cv2.remap(fa, gx, gy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    vb = cv2.remap(fb, (gx * sx + tx).astype(np.float32), (gy * sy + ty).astype(np.float32),
-                   cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    vb = cv2.remap(
+        fb,
+        (gx * sx + tx).astype(np.float32),
+        (gy * sy + ty).astype(np.float32),
+        cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_REPLICATE,
+    )
 
     def ncc(p: np.ndarray, q: np.ndarray) -> float:
         p = p - p.mean()
@@ -695,8 +810,7 @@ _DENSE_SIDE = 64
 _DENSE_FRACTIONS = np.linspace(0.76, 1.0, 9)
 
 
-def _dense_search(a: PhotoPrint, b: PhotoPrint, flip: bool
-                  ) -> tuple[float, np.ndarray] | None:
+def _dense_search(a: PhotoPrint, b: PhotoPrint, flip: bool) -> tuple[float, np.ndarray] | None:
     """Find b inside a by normalised cross-correlation over the spec's crop/resize range.
 
     The fallback when keypoints are too few or too repetitive (grass, gravel, walls, blur): the
@@ -706,8 +820,11 @@ def _dense_search(a: PhotoPrint, b: PhotoPrint, flip: bool
     """
     ha, wa = a.thumb.shape
     scale_a = _DENSE_SIDE / max(ha, wa)
-    sa = cv2.resize(a.thumb, (max(int(round(wa * scale_a)), 8), max(int(round(ha * scale_a)), 8)),
-                    interpolation=cv2.INTER_AREA).astype(np.float32)
+    sa = cv2.resize(
+        a.thumb,
+        (max(int(round(wa * scale_a)), 8), max(int(round(ha * scale_a)), 8)),
+        interpolation=cv2.INTER_AREA,
+    ).astype(np.float32)
     sa = cv2.GaussianBlur(sa, (0, 0), 0.7)
     bt = _oriented(b.thumb, flip)
     best: tuple[float, float, float, int, int] | None = None
@@ -736,8 +853,9 @@ def _dense_search(a: PhotoPrint, b: PhotoPrint, flip: bool
     return score, np.array([sx, -sx * wx0, sy, -sy * wy0])
 
 
-def _judge(big: PhotoPrint, small: PhotoPrint, flip: bool, params: np.ndarray,
-           evidence: dict) -> bool:
+def _judge(
+    big: PhotoPrint, small: PhotoPrint, flip: bool, params: np.ndarray, evidence: dict
+) -> bool:
     """Apply the spec's tests to an alignment big -> small; fills ``evidence``; True when same."""
     sx, tx, sy, ty = (float(v) for v in params)
     hb, wb = small.thumb.shape
@@ -755,8 +873,13 @@ def _judge(big: PhotoPrint, small: PhotoPrint, flip: bool, params: np.ndarray,
     contained = (cover_small >= CONTAINED and cover_big >= MIN_COVER) or (
         cover_big >= CONTAINED and cover_small >= MIN_COVER
     )
-    ncc, worst = _aligned_agreement(big, _oriented(small.thumb, flip), _effective_pixel(small),
-                                    np.array([sx, tx, sy, ty]), (ix0, iy0, ix1, iy1))
+    ncc, worst = _aligned_agreement(
+        big,
+        _oriented(small.thumb, flip),
+        _effective_pixel(small),
+        np.array([sx, tx, sy, ty]),
+        (ix0, iy0, ix1, iy1),
+    )
     evidence.update(
         mirrored=bool(flip),
         scale=[round(sx, 4), round(sy, 4)],
@@ -767,8 +890,12 @@ def _judge(big: PhotoPrint, small: PhotoPrint, flip: bool, params: np.ndarray,
     return contained and ncc >= MIN_NCC and worst >= MIN_BLOCK_NCC
 
 
-def compare(a: PhotoPrint, b: PhotoPrint, mirrored: Sequence[bool] = (False, True),
-            explain: list | None = None) -> dict | None:
+def compare(
+    a: PhotoPrint,
+    b: PhotoPrint,
+    mirrored: Sequence[bool] = (False, True),
+    explain: list | None = None,
+) -> dict | None:
     """Decide whether ``a`` and ``b`` are the same photograph; returns the evidence or None.
 
     Keypoints first (precise, any scale); a dense search over the spec's crop range when they
@@ -789,17 +916,25 @@ def compare(a: PhotoPrint, b: PhotoPrint, mirrored: Sequence[bool] = (False, Tru
             continue
         knn = _MATCHER.knnMatch(desc_a.astype(np.float32), desc_b.astype(np.float32), k=2)
         # Lowe's ratio test: keep a match only when it is clearly better than the runner-up.
-        pairs = [(p[0].queryIdx, p[0].trainIdx) for p in knn
-                 if len(p) == 2 and p[0].distance < 0.8 * p[1].distance]
+        pairs = [
+            (p[0].queryIdx, p[0].trainIdx)
+            for p in knn
+            if len(p) == 2 and p[0].distance < 0.8 * p[1].distance
+        ]
         if len(pairs) < MIN_INLIERS:
             continue
         idx = np.array(pairs)
-        fit = _ransac_axis_aligned(pts_a[idx[:, 0]], pts_b[idx[:, 1]],
-                                   tol=0.012 * THUMB_SIDE, rng=rng)
+        fit = _ransac_axis_aligned(
+            pts_a[idx[:, 0]], pts_b[idx[:, 1]], tol=0.012 * THUMB_SIDE, rng=rng
+        )
         if fit is None or int(fit[1].sum()) < MIN_INLIERS:
             continue
-        evidence = {"method": "keypoints", "stretch": round(float(stretch), 3),
-                    "matches": len(pairs), "inliers": int(fit[1].sum())}
+        evidence = {
+            "method": "keypoints",
+            "stretch": round(float(stretch), 3),
+            "matches": len(pairs),
+            "inliers": int(fit[1].sum()),
+        }
         same = _judge(a, b, flip, fit[0], evidence)
         if explain is not None:
             explain.append(evidence)
@@ -810,8 +945,12 @@ def compare(a: PhotoPrint, b: PhotoPrint, mirrored: Sequence[bool] = (False, Tru
             return None
     # The dense search costs ~100x a keypoint match, so it only runs for pairs whose window
     # hashes are close: the textureless or repetitive pictures keypoints cannot align.
-    near = int(min(hamming(a.codes[:, None], b.codes[None, :]).min(),
-                   hamming(a.codes[:, None], b.mirror_codes[None, :]).min()))
+    near = int(
+        min(
+            hamming(a.codes[:, None], b.codes[None, :]).min(),
+            hamming(a.codes[:, None], b.mirror_codes[None, :]).min(),
+        )
+    )
     if near > DENSE_MAX_HASH_DISTANCE:
         return None
     for flip in mirrored:
@@ -836,9 +975,13 @@ def _oriented(thumb: np.ndarray, flip: bool) -> np.ndarray:
 # Pairs and incremental index
 
 
-def _candidate_pairs(index: HashIndex, owners: np.ndarray, query_codes: np.ndarray,
-                     query_owner: np.ndarray, query_flip: np.ndarray
-                     ) -> dict[tuple[int, int], set[bool]]:
+def _candidate_pairs(
+    index: HashIndex,
+    owners: np.ndarray,
+    query_codes: np.ndarray,
+    query_owner: np.ndarray,
+    query_flip: np.ndarray,
+) -> dict[tuple[int, int], set[bool]]:
     rows, ids, _dist = index.search(query_codes)
     found: dict[tuple[int, int], set[bool]] = {}
     if not len(rows):

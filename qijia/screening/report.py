@@ -68,20 +68,32 @@ def _thumbnail(bundle: Bundle, file: str, cache: dict[str, str]) -> str:
 
 def _photo_pair(bundle: Bundle, ev: dict[str, Any], thumbs: dict[str, str]) -> str:
     parts = []
-    for file, label in ((ev.get("file", ""), "本申报"),
-                        (ev.get("other_file", ""), f"申报 {ev.get('other_application_id', '')}")):
+    for file, label in (
+        (ev.get("file", ""), "本申报"),
+        (ev.get("other_file", ""), f"申报 {ev.get('other_application_id', '')}"),
+    ):
         uri = _thumbnail(bundle, str(file), thumbs)
-        img = (f'<img src="{escape(uri)}" alt="{escape(str(file))}">' if uri
-               else "<em>（无法显示）</em>")
-        parts.append(f"<figure>{img}<figcaption>{escape(label)}：{escape(str(file))}"
-                     "</figcaption></figure>")
+        img = (
+            f'<img src="{escape(uri)}" alt="{escape(str(file))}">'
+            if uri
+            else "<em>（无法显示）</em>"
+        )
+        parts.append(
+            f"<figure>{img}<figcaption>{escape(label)}：{escape(str(file))}</figcaption></figure>"
+        )
     return f'<div class="pair">{"".join(parts)}</div>'
 
 
 _INVOICE_FIELDS = (
-    ("application_id", "申报编号"), ("invoice_code", "发票代码"), ("invoice_number", "发票号码"),
-    ("issued_on", "开票日期"), ("seller_name", "销售方"), ("seller_tax_id", "销售方税号"),
-    ("buyer_name", "购买方"), ("buyer_tax_id", "购买方税号"), ("amount", "金额（元）"),
+    ("application_id", "申报编号"),
+    ("invoice_code", "发票代码"),
+    ("invoice_number", "发票号码"),
+    ("issued_on", "开票日期"),
+    ("seller_name", "销售方"),
+    ("seller_tax_id", "销售方税号"),
+    ("buyer_name", "购买方"),
+    ("buyer_tax_id", "购买方税号"),
+    ("amount", "金额（元）"),
     ("tax", "税额（元）"),
 )
 
@@ -96,23 +108,57 @@ def _invoice_table(invoices: list[dict[str, Any]]) -> str:
 
 
 ROLE_LABELS = {
-    "legal_representative": "法定代表人", "shareholder": "股东", "director": "董事",
-    "supervisor": "监事", "manager": "经理", "finance_contact": "财务负责人", "contact": "联系人",
+    "legal_representative": "法定代表人",
+    "shareholder": "股东",
+    "director": "董事",
+    "supervisor": "监事",
+    "manager": "经理",
+    "finance_contact": "财务负责人",
+    "contact": "联系人",
 }
 EVIDENCE_LABELS = {
-    "field": "字段", "value": "值", "problem": "问题", "party": "当事方", "seller_name": "销售方",
-    "invoice_code": "发票代码", "invoice_number": "发票号码", "list": "名单", "category": "类别",
-    "reason": "原因", "source": "来源", "valid_from": "有效期起", "valid_to": "有效期止",
-    "uscc": "统一社会信用代码", "submitted_on": "申报日", "as_of": "核查日",
-    "covers_submitted_on": "申报日在有效期内", "covers_as_of": "核查日在有效期内",
-    "registry_line": "名单文件行号", "other_application_id": "另一申报", "file": "照片",
-    "other_file": "另一照片", "caption": "说明", "other_caption": "另一照片说明",
-    "sha256": "内容摘要", "other_sha256": "另一内容摘要", "buyer_tax_id": "购买方税号",
-    "buyer_name": "购买方", "applicant_uscc": "申报单位代码", "issued_on": "开票日期",
-    "period_start": "项目期起", "period_end": "项目期止", "seller_tax_id": "销售方税号",
-    "hops": "关联步数", "method": "核验方法", "matches": "匹配点数", "inliers": "一致匹配点数",
-    "mirrored": "镜像", "ncc": "对齐后像素相关系数", "worst_block": "最差区块相关系数",
-    "stretch": "拉伸", "identical_content": "文件内容相同",
+    "field": "字段",
+    "value": "值",
+    "problem": "问题",
+    "party": "当事方",
+    "seller_name": "销售方",
+    "invoice_code": "发票代码",
+    "invoice_number": "发票号码",
+    "list": "名单",
+    "category": "类别",
+    "reason": "原因",
+    "source": "来源",
+    "valid_from": "有效期起",
+    "valid_to": "有效期止",
+    "uscc": "统一社会信用代码",
+    "submitted_on": "申报日",
+    "as_of": "核查日",
+    "covers_submitted_on": "申报日在有效期内",
+    "covers_as_of": "核查日在有效期内",
+    "registry_line": "名单文件行号",
+    "other_application_id": "另一申报",
+    "file": "照片",
+    "other_file": "另一照片",
+    "caption": "说明",
+    "other_caption": "另一照片说明",
+    "sha256": "内容摘要",
+    "other_sha256": "另一内容摘要",
+    "buyer_tax_id": "购买方税号",
+    "buyer_name": "购买方",
+    "applicant_uscc": "申报单位代码",
+    "issued_on": "开票日期",
+    "period_start": "项目期起",
+    "period_end": "项目期止",
+    "seller_tax_id": "销售方税号",
+    "hops": "关联步数",
+    "method": "核验方法",
+    "matches": "匹配点数",
+    "inliers": "一致匹配点数",
+    "mirrored": "镜像",
+    "ncc": "对齐后像素相关系数",
+    "worst_block": "最差区块相关系数",
+    "stretch": "拉伸",
+    "identical_content": "文件内容相同",
 }
 
 
@@ -121,8 +167,12 @@ def _role_label(label: str) -> str:
     return ROLE_LABELS.get(base, base) + (f"({share}" if share else "")
 
 
-_NODE_COLOURS = {"enterprise": "#1565c0", "person": "#2e7d32", "phone": "#6a1b9a",
-                 "email": "#6a1b9a"}
+_NODE_COLOURS = {
+    "enterprise": "#1565c0",
+    "person": "#2e7d32",
+    "phone": "#6a1b9a",
+    "email": "#6a1b9a",
+}
 _NODE_LABELS = {"enterprise": "企业", "person": "人员", "phone": "电话", "email": "邮箱"}
 _EDGE_LABELS = {"role": "任职", "holding": "持股", "phone": "电话", "email": "邮箱"}
 
@@ -133,8 +183,10 @@ def path_svg(path: list[dict[str, Any]]) -> str:
     edges = [p for p in path if p.get("element") == "edge"]
     step, width_node, height = 250, 150, 120
     width = max(1, len(nodes)) * step
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-           f'role="img" aria-label="关联路径">']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'role="img" aria-label="关联路径">'
+    ]
     for k, edge in enumerate(edges):
         x1 = k * step + width_node
         x2 = (k + 1) * step
@@ -143,22 +195,29 @@ def path_svg(path: list[dict[str, Any]]) -> str:
             label += "：" + "、".join(_role_label(str(r)) for r in edge["roles"])
         if edge.get("type") == "holding" and edge.get("share_pct"):
             label += f" {edge['share_pct']}%"
-        out.append(f'<line x1="{x1}" y1="60" x2="{x2}" y2="60" stroke="#52606d" '
-                   'stroke-width="2"/>')
-        out.append(f'<text x="{(x1 + x2) / 2}" y="52" font-size="10" text-anchor="middle">'
-                   f"<title>{escape(label)}</title>{escape(label[:16])}</text>")
+        out.append(f'<line x1="{x1}" y1="60" x2="{x2}" y2="60" stroke="#52606d" stroke-width="2"/>')
+        out.append(
+            f'<text x="{(x1 + x2) / 2}" y="52" font-size="10" text-anchor="middle">'
+            f"<title>{escape(label)}</title>{escape(label[:16])}</text>"
+        )
     for k, node in enumerate(nodes):
         x = k * step
         kind = str(node.get("type", ""))
         colour = _NODE_COLOURS.get(kind, "#616161")
         title = node.get("name") or node.get("id") or ""
-        out.append(f'<rect x="{x}" y="35" width="{width_node}" height="50" rx="8" '
-                   f'fill="white" stroke="{colour}" stroke-width="2"/>')
-        out.append(f'<text x="{x + width_node / 2}" y="55" font-size="11" text-anchor="middle" '
-                   f'fill="{colour}">{escape(_NODE_LABELS.get(kind, kind))}：'
-                   f"{escape(str(title)[:12])}</text>")
-        out.append(f'<text x="{x + width_node / 2}" y="72" font-size="9" text-anchor="middle">'
-                   f"{escape(str(node.get('id', ''))[:24])}</text>")
+        out.append(
+            f'<rect x="{x}" y="35" width="{width_node}" height="50" rx="8" '
+            f'fill="white" stroke="{colour}" stroke-width="2"/>'
+        )
+        out.append(
+            f'<text x="{x + width_node / 2}" y="55" font-size="11" text-anchor="middle" '
+            f'fill="{colour}">{escape(_NODE_LABELS.get(kind, kind))}：'
+            f"{escape(str(title)[:12])}</text>"
+        )
+        out.append(
+            f'<text x="{x + width_node / 2}" y="72" font-size="9" text-anchor="middle">'
+            f"{escape(str(node.get('id', ''))[:24])}</text>"
+        )
     out.append("</svg>")
     return "".join(out)
 
@@ -210,7 +269,7 @@ def render_report(bundle: Bundle, findings: list[Finding], as_of: dt.date) -> st
     html = [
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
         "img-src data:; style-src 'unsafe-inline'\">",
         f"<title>{escape(title)} — 筛查报告</title><style>{_CSS}</style></head><body>",
         f"<h1>{escape(title)} — 诚信筛查报告</h1>",

@@ -50,9 +50,7 @@ def load_truth(path: str | Path) -> set[Key]:
         try:
             keys.add((str(item["application_id"]), str(item["kind"]), str(item["subject"])))
         except (KeyError, TypeError):
-            raise TruthError(
-                f"标准答案文件第{n}条缺少 application_id、kind 或 subject"
-            ) from None
+            raise TruthError(f"标准答案文件第{n}条缺少 application_id、kind 或 subject") from None
     return keys
 
 

@@ -38,8 +38,12 @@ def _actor(name: str, world, other):
         "approver": lambda: world.approver,
         "other_section_officer": lambda: other.officer,
         "other_section_approver": lambda: other.approver,
-        "bureau_leader": lambda: make_user("approver", org_unit=OrgUnitFactory(
-            code="leadership-test", name="局领导班子", kind=OrgKind.LEADERSHIP)),
+        "bureau_leader": lambda: make_user(
+            "approver",
+            org_unit=OrgUnitFactory(
+                code="leadership-test", name="局领导班子", kind=OrgKind.LEADERSHIP
+            ),
+        ),
         "inspector": lambda: make_user("inspector"),
         "town": lambda: make_user("town"),
         "partner": lambda: make_user("partner"),
@@ -60,14 +64,16 @@ def test_role_and_organisation_matrix(client, world, who):
     assert (api.status_code == 200) == may_view
     listed = client.get(f"/api/v1/applications/?q={app.reference}").json()
     assert (len(listed) == 1) == may_view
-    client.post(reverse("applications:act", args=[app.pk, "approve"]),
-                {"amount": "1000", "note": "同意"})
+    client.post(
+        reverse("applications:act", args=[app.pk, "approve"]), {"amount": "1000", "note": "同意"}
+    )
     app.refresh_from_db()
     assert (app.status == "approved") == may_approve
 
 
-def test_list_page_query_count_does_not_grow_with_rows(client, world,
-                                                       django_assert_max_num_queries):
+def test_list_page_query_count_does_not_grow_with_rows(
+    client, world, django_assert_max_num_queries
+):
     for seed in range(6):
         advance(world, filled_application(world, photo_seed=100 + seed), to="submitted")
     client.force_login(world.officer)

@@ -25,9 +25,15 @@ def _paid(world, n: int) -> list[Application]:
     apps = []
     for i in range(n):
         app = Application.objects.create(
-            reference=f"SQ2026-9{i:05d}", programme=world.programme, call=world.call,
-            enterprise=world.enterprise, created_by=world.applicant, title=f"项目{i}",
-            amount_requested=Decimal("1000"), amount_approved=Decimal("1000"), status=Status.PAID,
+            reference=f"SQ2026-9{i:05d}",
+            programme=world.programme,
+            call=world.call,
+            enterprise=world.enterprise,
+            created_by=world.applicant,
+            title=f"项目{i}",
+            amount_requested=Decimal("1000"),
+            amount_approved=Decimal("1000"),
+            status=Status.PAID,
         )
         apps.append(app)
     return apps
@@ -35,8 +41,9 @@ def _paid(world, n: int) -> list[Application]:
 
 def test_draw_records_seed_before_drawing_and_replays(world):
     _paid(world, 20)
-    draw = s.recheck_draw_create(actor=world.officer, programme_id=world.programme.pk,
-                                 share_pct="15")
+    draw = s.recheck_draw_create(
+        actor=world.officer, programme_id=world.programme.pk, share_pct="15"
+    )
     assert draw.selected is None and draw.size == 3
     created = AuditEvent.objects.get(action="applications.recheck_draw_created")
     assert created.after["seed"] == draw.seed
@@ -44,8 +51,9 @@ def test_draw_records_seed_before_drawing_and_replays(world):
     draw.refresh_from_db()
     expected = sorted(random.Random(draw.seed).sample(draw.population, draw.size))
     assert draw.selected == expected
-    assert set(Application.objects.filter(status=Status.UNDER_RECHECK)
-               .values_list("reference", flat=True)) == set(expected)
+    assert set(
+        Application.objects.filter(status=Status.UNDER_RECHECK).values_list("reference", flat=True)
+    ) == set(expected)
     with pytest.raises(InvalidTransition):
         s.recheck_draw_run(actor=world.officer, draw_id=draw.pk)
 
@@ -58,8 +66,9 @@ def test_draw_refuses_other_sections_and_enterprises(world):
 
 def test_recheck_passed_closes(world):
     _paid(world, 1)
-    draw = s.recheck_draw_create(actor=world.officer, programme_id=world.programme.pk,
-                                 share_pct="100")
+    draw = s.recheck_draw_create(
+        actor=world.officer, programme_id=world.programme.pk, share_pct="100"
+    )
     s.recheck_draw_run(actor=world.officer, draw_id=draw.pk)
     app = Application.objects.get()
     s.application_recheck_passed(actor=world.officer, application_id=app.pk, note="现场核查属实")
@@ -72,8 +81,9 @@ def test_fraud_cancels_opens_clawback_and_blacklists(world):
     from .helpers import advance
 
     app = advance(world, to="paid", amount=Decimal("120000"))
-    draw = s.recheck_draw_create(actor=world.officer, programme_id=world.programme.pk,
-                                 share_pct="100")
+    draw = s.recheck_draw_create(
+        actor=world.officer, programme_id=world.programme.pk, share_pct="100"
+    )
     s.recheck_draw_run(actor=world.officer, draw_id=draw.pk)
     with pytest.raises(PermissionDenied):
         s.application_cancel(actor=world.officer, application_id=app.pk, note="设备未购置")
@@ -87,15 +97,27 @@ def test_fraud_cancels_opens_clawback_and_blacklists(world):
     assert [e.list for e in entries] == ["blacklist"]
     assert clawback.registry_entry_id == entries[0].pk
 
-    s.clawback_record_receipt(actor=world.officer, clawback_id=clawback.pk, amount="20000",
-                              received_on=timezone.localdate())
+    s.clawback_record_receipt(
+        actor=world.officer,
+        clawback_id=clawback.pk,
+        amount="20000",
+        received_on=timezone.localdate(),
+    )
     clawback.refresh_from_db()
     assert clawback.outstanding == Decimal("100000") and clawback.settled_at is None
     with pytest.raises(Exception, match="超过"):
-        s.clawback_record_receipt(actor=world.officer, clawback_id=clawback.pk, amount="100001",
-                                  received_on=timezone.localdate())
-    s.clawback_record_receipt(actor=world.officer, clawback_id=clawback.pk, amount="100000",
-                              received_on=timezone.localdate() + dt.timedelta(days=1))
+        s.clawback_record_receipt(
+            actor=world.officer,
+            clawback_id=clawback.pk,
+            amount="100001",
+            received_on=timezone.localdate(),
+        )
+    s.clawback_record_receipt(
+        actor=world.officer,
+        clawback_id=clawback.pk,
+        amount="100000",
+        received_on=timezone.localdate() + dt.timedelta(days=1),
+    )
     clawback.refresh_from_db()
     assert clawback.outstanding == 0 and clawback.settled_at is not None
     assert ProgrammeBudget.objects.get(pk=world.budget.pk).recovered == Decimal("120000")

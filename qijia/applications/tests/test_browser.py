@@ -18,8 +18,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def _as(chromium, live_server, user):
-    context = chromium.new_context(base_url=live_server.url, locale="zh-CN",
-                                   viewport={"width": 390, "height": 844})  # a phone
+    context = chromium.new_context(
+        base_url=live_server.url, locale="zh-CN", viewport={"width": 390, "height": 844}
+    )  # a phone
     context.set_default_timeout(20_000)
     page = context.new_page()
     page.goto("/accounts/login/")
@@ -36,17 +37,33 @@ def _planted_pair(world):
     for n in range(2):
         enterprise = EnterpriseFactory(established_on=dt.date(2010, 1, 1))
         user = make_user("enterprise", enterprise=enterprise)
-        app = s.application_create(actor=user, call_id=world.call.pk, title=f"被复用照片项目{n}",
-                                   amount_requested="100000")
-        s.evidence_add(actor=user, application_id=app.pk, material_code="site_photo",
-                       upload=SimpleUploadedFile("same.jpg", photo_bytes(4242), "image/jpeg"))
-        scan = s.evidence_add(actor=user, application_id=app.pk, material_code="invoice",
-                              upload=SimpleUploadedFile("i.pdf", pdf_bytes(), "application/pdf"))
-        s.invoice_add(actor=user, application_id=app.pk, invoice_code="",
-                      invoice_number=f"2644200000000000{n:04d}",
-                      issued_on=timezone.localdate() - dt.timedelta(days=9),
-                      seller_tax_id=EnterpriseFactory().uscc,
-                      buyer_tax_id=enterprise.uscc, amount="100000", tax="13000", scan_id=scan.pk)
+        app = s.application_create(
+            actor=user, call_id=world.call.pk, title=f"被复用照片项目{n}", amount_requested="100000"
+        )
+        s.evidence_add(
+            actor=user,
+            application_id=app.pk,
+            material_code="site_photo",
+            upload=SimpleUploadedFile("same.jpg", photo_bytes(4242), "image/jpeg"),
+        )
+        scan = s.evidence_add(
+            actor=user,
+            application_id=app.pk,
+            material_code="invoice",
+            upload=SimpleUploadedFile("i.pdf", pdf_bytes(), "application/pdf"),
+        )
+        s.invoice_add(
+            actor=user,
+            application_id=app.pk,
+            invoice_code="",
+            invoice_number=f"2644200000000000{n:04d}",
+            issued_on=timezone.localdate() - dt.timedelta(days=9),
+            seller_tax_id=EnterpriseFactory().uscc,
+            buyer_tax_id=enterprise.uscc,
+            amount="100000",
+            tax="13000",
+            scan_id=scan.pk,
+        )
         s.application_submit(actor=user, application_id=app.pk)
         screen_application_now(application_id=app.pk)
         ids.append(app.pk)
@@ -145,7 +162,8 @@ def test_apply_return_correct_review_planted_duplicate_approve_notice_pay(
     # the notice period passes
     Application.objects.filter(pk=app.pk).update(
         notice_starts_on=timezone.localdate() - dt.timedelta(days=10),
-        notice_ends_on=timezone.localdate() - dt.timedelta(days=5))
+        notice_ends_on=timezone.localdate() - dt.timedelta(days=5),
+    )
     officer.goto(f"/applications/{app.pk}/")
     officer.locator("form[data-action=close_notice] button").click()
     officer.wait_for_selector("#status[data-status=payable]")

@@ -31,9 +31,15 @@ def _awaiting(world, n: int, amount: Decimal) -> list[int]:
     ids = []
     for i in range(n):
         app = Application.objects.create(
-            reference=f"SQ-CC-{i:04d}", programme=world.programme, call=world.call,
-            enterprise=world.enterprise, created_by=world.applicant, title=f"项目{i}",
-            amount_requested=amount, status=Status.AWAITING_APPROVAL, screened_at=timezone.now(),
+            reference=f"SQ-CC-{i:04d}",
+            programme=world.programme,
+            call=world.call,
+            enterprise=world.enterprise,
+            created_by=world.applicant,
+            title=f"项目{i}",
+            amount_requested=amount,
+            status=Status.AWAITING_APPROVAL,
+            screened_at=timezone.now(),
         )
         ids.append(app.pk)
     return ids
@@ -82,8 +88,11 @@ def test_concurrent_identical_payment_requests_pay_once():
     world = make_world()
     [pk] = _awaiting(world, 1, Decimal("50000"))
     s.application_approve(actor=world.approver, application_id=pk, amount="50000")
-    s.application_publish_notice(actor=world.officer, application_id=pk,
-                                 starts_on=timezone.localdate() - dt.timedelta(days=30))
+    s.application_publish_notice(
+        actor=world.officer,
+        application_id=pk,
+        starts_on=timezone.localdate() - dt.timedelta(days=30),
+    )
     s.application_close_notice(actor=world.officer, application_id=pk)
     results = _run_all(
         lambda key: s.application_pay(actor=world.officer, application_id=pk, idempotency_key=key),
@@ -99,8 +108,12 @@ def test_concurrent_identical_payment_requests_pay_once():
 def test_concurrent_drafts_get_distinct_references():
     world = make_world()
     results = _run_all(
-        lambda n: s.application_create(actor=world.applicant, call_id=world.call.pk,
-                                       title=f"并发草稿{n}", amount_requested="1000"),
+        lambda n: s.application_create(
+            actor=world.applicant,
+            call_id=world.call.pk,
+            title=f"并发草稿{n}",
+            amount_requested="1000",
+        ),
         list(range(6)),
     )
     assert all(isinstance(r, Application) for r in results), results

@@ -51,8 +51,9 @@ def test_submit_moves_draft_to_submitted_with_timeline_audit_and_eligibility(wor
 
 
 def test_submit_is_refused_when_materials_are_missing(world):
-    app = s.application_create(actor=world.applicant, call_id=world.call.pk, title="x",
-                               amount_requested="1000")
+    app = s.application_create(
+        actor=world.applicant, call_id=world.call.pk, title="x", amount_requested="1000"
+    )
     with pytest.raises(s.PreconditionFailed, match="项目现场照片"):
         s.application_submit(actor=world.applicant, application_id=app.pk)
     app.refresh_from_db()
@@ -64,9 +65,14 @@ def test_submit_is_refused_when_materials_are_missing(world):
 def test_submit_is_refused_when_enterprise_is_listed_with_the_reason(world):
     from qijia.registry.services import entry_create
 
-    entry_create(actor=world.officer, uscc=world.enterprise.uscc, list="ineligible",
-                 category="environmental", reason="2026年环境违法处罚",
-                 valid_from=timezone.localdate() - dt.timedelta(days=1))
+    entry_create(
+        actor=world.officer,
+        uscc=world.enterprise.uscc,
+        list="ineligible",
+        category="environmental",
+        reason="2026年环境违法处罚",
+        valid_from=timezone.localdate() - dt.timedelta(days=1),
+    )
     app = filled_application(world)
     with pytest.raises(s.PreconditionFailed) as exc:
         s.application_submit(actor=world.applicant, application_id=app.pk)
@@ -157,12 +163,17 @@ def test_officer_cannot_approve(world):
 
 def test_approval_is_refused_while_a_finding_is_undisposed(world):
     app = advance(world, to="awaiting_approval")
-    finding = ScreeningFinding.objects.create(application=app, kind="duplicate_invoice",
-                                              severity="high", summary="发票重复", subject="x")
+    finding = ScreeningFinding.objects.create(
+        application=app, kind="duplicate_invoice", severity="high", summary="发票重复", subject="x"
+    )
     with pytest.raises(s.PreconditionFailed, match="未处置"):
         s.application_approve(actor=world.approver, application_id=app.pk, amount="1000")
-    s.finding_dispose(actor=world.officer, finding_id=finding.pk, disposition="dismissed",
-                      reason="同一发票的更正件")
+    s.finding_dispose(
+        actor=world.officer,
+        finding_id=finding.pk,
+        disposition="dismissed",
+        reason="同一发票的更正件",
+    )
     s.application_approve(actor=world.approver, application_id=app.pk, amount="1000")
     assert_step(app, "approve", Status.APPROVED)
 
@@ -177,10 +188,15 @@ def test_approval_is_refused_before_screening_has_run(world):
 
 def test_approval_is_refused_after_a_confirmed_finding(world):
     app = advance(world, to="awaiting_approval")
-    finding = ScreeningFinding.objects.create(application=app, kind="duplicate_photo",
-                                              severity="high", summary="照片重复", subject="y")
-    s.finding_dispose(actor=world.officer, finding_id=finding.pk, disposition="confirmed",
-                      reason="与其他企业项目照片相同")
+    finding = ScreeningFinding.objects.create(
+        application=app, kind="duplicate_photo", severity="high", summary="照片重复", subject="y"
+    )
+    s.finding_dispose(
+        actor=world.officer,
+        finding_id=finding.pk,
+        disposition="confirmed",
+        reason="与其他企业项目照片相同",
+    )
     with pytest.raises(s.PreconditionFailed, match="已确认"):
         s.application_approve(actor=world.approver, application_id=app.pk, amount="1000")
     s.application_reject(actor=world.officer, application_id=app.pk, note="材料造假")
@@ -191,8 +207,14 @@ def test_approval_is_refused_when_listed_since_submission(world):
     from qijia.registry.services import entry_create
 
     app = advance(world, to="awaiting_approval")
-    entry_create(actor=world.officer, uscc=world.enterprise.uscc, list="ineligible",
-                 category="tax_arrears", reason="欠缴税款", valid_from=timezone.localdate())
+    entry_create(
+        actor=world.officer,
+        uscc=world.enterprise.uscc,
+        list="ineligible",
+        category="tax_arrears",
+        reason="欠缴税款",
+        valid_from=timezone.localdate(),
+    )
     with pytest.raises(s.PreconditionFailed, match="欠缴税款") as exc:
         s.application_approve(actor=world.approver, application_id=app.pk, amount="1000")
     assert exc.value.code == "registry_clean"
@@ -229,8 +251,13 @@ def test_major_payment_needs_leadership_decision_before_notice_and_payment(world
         s.application_publish_notice(actor=world.officer, application_id=app.pk)
     assert exc.value.code == "leadership_decision_if_major"
     s.application_record_leadership_decision(
-        actor=world.approver, application_id=app.pk, meeting="局长办公会议",
-        meeting_date=timezone.localdate(), minute_ref="办公会纪要〔2026〕3号", decision="同意")
+        actor=world.approver,
+        application_id=app.pk,
+        meeting="局长办公会议",
+        meeting_date=timezone.localdate(),
+        minute_ref="办公会纪要〔2026〕3号",
+        decision="同意",
+    )
     assert_step(app, "record_leadership_decision", Status.LEADERSHIP_APPROVED)
     assert app.leadership_decision.minute_ref == "办公会纪要〔2026〕3号"
 
@@ -239,8 +266,13 @@ def test_leadership_decision_is_refused_for_a_minor_matter(world):
     app = advance(world, to="approved", amount=Decimal("1000"))
     with pytest.raises(s.PreconditionFailed, match="未达到"):
         s.application_record_leadership_decision(
-            actor=world.approver, application_id=app.pk, meeting="会", meeting_date=timezone.localdate(),
-            minute_ref="1", decision="同意")
+            actor=world.approver,
+            application_id=app.pk,
+            meeting="会",
+            meeting_date=timezone.localdate(),
+            minute_ref="1",
+            decision="同意",
+        )
 
 
 def test_payment_is_refused_without_leadership_decision(world):
@@ -261,25 +293,31 @@ def test_notice_cannot_close_early_or_with_open_objections(world):
     with pytest.raises(s.PreconditionFailed, match="期满"):
         s.application_close_notice(actor=world.officer, application_id=app.pk)
     objector = make_user("enterprise")
-    objection = s.objection_file(actor=objector, application_id=app.pk, filer_name="张三",
-                                 content="该企业项目未实际建设")
+    objection = s.objection_file(
+        actor=objector, application_id=app.pk, filer_name="张三", content="该企业项目未实际建设"
+    )
     later = app.notice_ends_on + dt.timedelta(days=1)
     with pytest.raises(s.PreconditionFailed, match="未答复"):
         s.application_close_notice(actor=world.officer, application_id=app.pk, today=later)
-    s.objection_answer(actor=world.officer, objection_id=objection.pk,
-                       answer="经现场核查项目已建成", upheld=False)
+    s.objection_answer(
+        actor=world.officer, objection_id=objection.pk, answer="经现场核查项目已建成", upheld=False
+    )
     s.application_close_notice(actor=world.officer, application_id=app.pk, today=later)
     assert_step(app, "close_notice", Status.PAYABLE)
 
 
 def test_upheld_objection_blocks_payment_path(world):
     app = advance(world, to="in_notice")
-    objection = s.objection_file(actor=world.applicant, application_id=app.pk, filer_name="李四",
-                                 content="发票虚开")
+    objection = s.objection_file(
+        actor=world.applicant, application_id=app.pk, filer_name="李四", content="发票虚开"
+    )
     s.objection_answer(actor=world.officer, objection_id=objection.pk, answer="属实", upheld=True)
     with pytest.raises(s.PreconditionFailed, match="异议"):
-        s.application_close_notice(actor=world.officer, application_id=app.pk,
-                                   today=timezone.localdate() + dt.timedelta(days=30))
+        s.application_close_notice(
+            actor=world.officer,
+            application_id=app.pk,
+            today=timezone.localdate() + dt.timedelta(days=30),
+        )
 
 
 def test_payment_spends_the_reservation(world):
@@ -305,8 +343,14 @@ def test_payment_is_refused_when_listed_after_approval(world):
     from qijia.registry.services import entry_create
 
     app = advance(world, to="payable")
-    entry_create(actor=world.officer, uscc=world.enterprise.uscc, list="blacklist",
-                 category="dishonesty", reason="失信被执行人", valid_from=timezone.localdate())
+    entry_create(
+        actor=world.officer,
+        uscc=world.enterprise.uscc,
+        list="blacklist",
+        category="dishonesty",
+        reason="失信被执行人",
+        valid_from=timezone.localdate(),
+    )
     with pytest.raises(s.PreconditionFailed, match="失信被执行人"):
         s.application_pay(actor=world.officer, application_id=app.pk, idempotency_key="k")
     app.refresh_from_db()
@@ -341,23 +385,30 @@ def test_close_after_payment(world):
 
 def test_enterprise_timeline_shows_public_events_only(world):
     app = advance(world, to="awaiting_approval")
-    finding = ScreeningFinding.objects.create(application=app, kind="duplicate_invoice",
-                                              severity="high", summary="发票重复", subject="z")
-    s.finding_dispose(actor=world.officer, finding_id=finding.pk, disposition="dismissed",
-                      reason="误报")
-    public = set(ApplicationEvent.objects.filter(application=app, public=True)
-                 .values_list("action", flat=True))
+    finding = ScreeningFinding.objects.create(
+        application=app, kind="duplicate_invoice", severity="high", summary="发票重复", subject="z"
+    )
+    s.finding_dispose(
+        actor=world.officer, finding_id=finding.pk, disposition="dismissed", reason="误报"
+    )
+    public = set(
+        ApplicationEvent.objects.filter(application=app, public=True).values_list(
+            "action", flat=True
+        )
+    )
     assert "finding_disposed" not in public
     assert {"create", "submit", "pass_formal_review"} <= public
 
 
 def test_dismissal_needs_a_reason(world):
     app = advance(world, to="submitted")
-    finding = ScreeningFinding.objects.create(application=app, kind="duplicate_invoice",
-                                              severity="high", summary="发票重复", subject="w")
+    finding = ScreeningFinding.objects.create(
+        application=app, kind="duplicate_invoice", severity="high", summary="发票重复", subject="w"
+    )
     with pytest.raises(Exception, match="理由"):
-        s.finding_dispose(actor=world.officer, finding_id=finding.pk, disposition="dismissed",
-                          reason="")
+        s.finding_dispose(
+            actor=world.officer, finding_id=finding.pk, disposition="dismissed", reason=""
+        )
     finding.refresh_from_db()
     assert finding.disposition == Disposition.PENDING
 
@@ -367,21 +418,28 @@ def test_notifications_reach_the_enterprise(world):
 
     app = advance(world, to="submitted")
     s.application_return(actor=world.officer, application_id=app.pk, note="补充合同")
-    assert Notification.objects.filter(recipient=world.applicant,
-                                       kind="applications.return_for_correction").exists()
-    assert Notification.objects.filter(recipient=world.officer, kind="applications.submit.staff").exists()
+    assert Notification.objects.filter(
+        recipient=world.applicant, kind="applications.return_for_correction"
+    ).exists()
+    assert Notification.objects.filter(
+        recipient=world.officer, kind="applications.submit.staff"
+    ).exists()
 
 
 def test_section_hears_when_work_lands_on_its_desk(world):
     from qijia.notifications.models import Notification
 
     app = advance(world, to="awaiting_approval")
-    assert Notification.objects.filter(recipient=world.approver,
-                                       kind="applications.pass_formal_review.staff").exists()
+    assert Notification.objects.filter(
+        recipient=world.approver, kind="applications.pass_formal_review.staff"
+    ).exists()
     s.application_approve(actor=world.approver, application_id=app.pk, amount="1000")
-    assert Notification.objects.filter(recipient=world.officer,
-                                       kind="applications.approve.staff").exists()
-    assert Notification.objects.filter(recipient=world.applicant, kind="applications.approve").exists()
+    assert Notification.objects.filter(
+        recipient=world.officer, kind="applications.approve.staff"
+    ).exists()
+    assert Notification.objects.filter(
+        recipient=world.applicant, kind="applications.approve"
+    ).exists()
 
 
 def test_overdue_work_is_notified_to_the_section(world):
@@ -397,9 +455,11 @@ def test_overdue_work_is_notified_to_the_section(world):
 def test_replaying_a_payment_key_needs_the_right_to_pay(world):
     app = advance(world, to="paid")
     with pytest.raises(PermissionDenied):
-        s.application_pay(actor=world.applicant, application_id=app.pk,
-                          idempotency_key=f"pay-{app.pk}")
+        s.application_pay(
+            actor=world.applicant, application_id=app.pk, idempotency_key=f"pay-{app.pk}"
+        )
     other = make_world(section_code="section-pay-other")
     with pytest.raises(PermissionDenied):
-        s.application_pay(actor=other.officer, application_id=app.pk,
-                          idempotency_key=f"pay-{app.pk}")
+        s.application_pay(
+            actor=other.officer, application_id=app.pk, idempotency_key=f"pay-{app.pk}"
+        )

@@ -52,16 +52,34 @@ def test_related_party_seller_is_found_through_the_registry(world, client):
     boss = Person.objects.create(name="陈大文")
     PersonRole.objects.create(person=boss, enterprise=world.enterprise, role="legal_representative")
     PersonRole.objects.create(person=boss, enterprise=seller, role="shareholder", share_pct=60)
-    app = s.application_create(actor=world.applicant, call_id=world.call.pk, title="采购设备",
-                               amount_requested="100000")
-    s.evidence_add(actor=world.applicant, application_id=app.pk, material_code="site_photo",
-                   upload=photo_upload(77))
-    scan = s.evidence_add(actor=world.applicant, application_id=app.pk, material_code="invoice",
-                          upload=SimpleUploadedFile("i.pdf", pdf_bytes(), "application/pdf"))
-    s.invoice_add(actor=world.applicant, application_id=app.pk, invoice_code="044001900111",
-                  invoice_number="55667788", issued_on=timezone.localdate() - dt.timedelta(days=5),
-                  seller_tax_id=seller.uscc, seller_name=seller.name,
-                  buyer_tax_id=world.enterprise.uscc, amount="100000", tax="13000", scan_id=scan.pk)
+    app = s.application_create(
+        actor=world.applicant, call_id=world.call.pk, title="采购设备", amount_requested="100000"
+    )
+    s.evidence_add(
+        actor=world.applicant,
+        application_id=app.pk,
+        material_code="site_photo",
+        upload=photo_upload(77),
+    )
+    scan = s.evidence_add(
+        actor=world.applicant,
+        application_id=app.pk,
+        material_code="invoice",
+        upload=SimpleUploadedFile("i.pdf", pdf_bytes(), "application/pdf"),
+    )
+    s.invoice_add(
+        actor=world.applicant,
+        application_id=app.pk,
+        invoice_code="044001900111",
+        invoice_number="55667788",
+        issued_on=timezone.localdate() - dt.timedelta(days=5),
+        seller_tax_id=seller.uscc,
+        seller_name=seller.name,
+        buyer_tax_id=world.enterprise.uscc,
+        amount="100000",
+        tax="13000",
+        scan_id=scan.pk,
+    )
     s.application_submit(actor=world.applicant, application_id=app.pk)
     screen_application_now(application_id=app.pk)
     finding = ScreeningFinding.objects.get(application=app, kind="related_party_supplier")
@@ -85,8 +103,9 @@ def test_failed_screening_is_audited_and_leaves_approval_blocked(world, monkeypa
 
     monkeypatch.setattr(adapter, "build_bundle", broken)
     assert screen_application(app.pk) == -1
-    assert AuditEvent.objects.filter(action="applications.screening_failed",
-                                     object_id=str(app.pk)).exists()
+    assert AuditEvent.objects.filter(
+        action="applications.screening_failed", object_id=str(app.pk)
+    ).exists()
     s.application_pass_formal_review(actor=world.officer, application_id=app.pk)
     with pytest.raises(s.PreconditionFailed, match="诚信筛查尚未完成"):
         s.application_approve(actor=world.approver, application_id=app.pk, amount="1000")

@@ -27,20 +27,40 @@ def test_calculator_shows_open_call_with_conditions_for_enterprise(client, world
 
 def test_enterprise_applies_through_the_pages(client, world, django_capture_on_commit_callbacks):
     client.force_login(world.applicant)
-    r = client.post(reverse("applications:create", args=[world.call.pk]),
-                    {"title": "自动化产线", "amount_requested": "150000"})
+    r = client.post(
+        reverse("applications:create", args=[world.call.pk]),
+        {"title": "自动化产线", "amount_requested": "150000"},
+    )
     app = Application.objects.get(title="自动化产线")
     assert r.status_code == 302
     url = reverse("applications:upload", args=[app.pk])
-    client.post(url, {"material_code": "site_photo",
-                      "file": SimpleUploadedFile("a.jpg", photo_bytes(3), "image/jpeg")})
-    client.post(url, {"material_code": "invoice",
-                      "file": SimpleUploadedFile("i.pdf", pdf_bytes(), "application/pdf")})
-    r = client.post(reverse("applications:invoice", args=[app.pk]), {
-        "invoice_code": "044001900111", "invoice_number": "12345678",
-        "issued_on": (timezone.localdate() - timezone.timedelta(days=3)).isoformat(),
-        "seller_tax_id": make_uscc(), "buyer_tax_id": world.enterprise.uscc,
-        "amount": "100000", "tax": "13000"}, follow=True)
+    client.post(
+        url,
+        {
+            "material_code": "site_photo",
+            "file": SimpleUploadedFile("a.jpg", photo_bytes(3), "image/jpeg"),
+        },
+    )
+    client.post(
+        url,
+        {
+            "material_code": "invoice",
+            "file": SimpleUploadedFile("i.pdf", pdf_bytes(), "application/pdf"),
+        },
+    )
+    r = client.post(
+        reverse("applications:invoice", args=[app.pk]),
+        {
+            "invoice_code": "044001900111",
+            "invoice_number": "12345678",
+            "issued_on": (timezone.localdate() - timezone.timedelta(days=3)).isoformat(),
+            "seller_tax_id": make_uscc(),
+            "buyer_tax_id": world.enterprise.uscc,
+            "amount": "100000",
+            "tax": "13000",
+        },
+        follow=True,
+    )
     assert "发票信息已录入" in r.content.decode()
     with django_capture_on_commit_callbacks(execute=True):
         r = client.post(reverse("applications:act", args=[app.pk, "submit"]), follow=True)
@@ -52,18 +72,28 @@ def test_enterprise_applies_through_the_pages(client, world, django_capture_on_c
 def test_fake_image_is_refused_with_the_file_name(client, world):
     app = filled_application(world)
     client.force_login(world.applicant)
-    r = client.post(reverse("applications:upload", args=[app.pk]), {
-        "material_code": "site_photo",
-        "file": SimpleUploadedFile("fake.jpg", b"\xff\xd8\xff not really a jpeg", "image/jpeg")},
-        follow=True)
+    r = client.post(
+        reverse("applications:upload", args=[app.pk]),
+        {
+            "material_code": "site_photo",
+            "file": SimpleUploadedFile("fake.jpg", b"\xff\xd8\xff not really a jpeg", "image/jpeg"),
+        },
+        follow=True,
+    )
     assert "fake.jpg" in r.content.decode()
     assert app.files.filter(original_name="fake.jpg").count() == 0
 
 
 def test_submit_refusal_is_shown(client, world):
-    app = Application.objects.create(reference="SQ-X-1", programme=world.programme,
-                                     call=world.call, enterprise=world.enterprise,
-                                     created_by=world.applicant, title="t", amount_requested=1)
+    app = Application.objects.create(
+        reference="SQ-X-1",
+        programme=world.programme,
+        call=world.call,
+        enterprise=world.enterprise,
+        created_by=world.applicant,
+        title="t",
+        amount_requested=1,
+    )
     client.force_login(world.applicant)
     r = client.post(reverse("applications:act", args=[app.pk, "submit"]), follow=True)
     assert "申报材料不完整" in r.content.decode()
@@ -112,14 +142,23 @@ def test_api_payment_with_the_same_idempotency_key_pays_once(client, world):
     app = advance(world, to="payable")
     client.force_login(world.officer)
     url = f"/api/v1/applications/{app.pk}/pay"
-    first = client.post(url, {"bank_reference": "GK1"}, content_type="application/json",
-                        headers={"Idempotency-Key": "api-key-1"})
-    again = client.post(url, {"bank_reference": "GK1"}, content_type="application/json",
-                        headers={"Idempotency-Key": "api-key-1"})
+    first = client.post(
+        url,
+        {"bank_reference": "GK1"},
+        content_type="application/json",
+        headers={"Idempotency-Key": "api-key-1"},
+    )
+    again = client.post(
+        url,
+        {"bank_reference": "GK1"},
+        content_type="application/json",
+        headers={"Idempotency-Key": "api-key-1"},
+    )
     assert first.status_code == 200 and again.status_code == 200
     assert first.json()["id"] == again.json()["id"]
-    other = client.post(url, {}, content_type="application/json",
-                        headers={"Idempotency-Key": "api-key-2"})
+    other = client.post(
+        url, {}, content_type="application/json", headers={"Idempotency-Key": "api-key-2"}
+    )
     assert other.status_code == 409 and other.json()["code"] == "invalid_transition"
     missing = client.post(url, {}, content_type="application/json")
     assert missing.status_code == 422
@@ -138,8 +177,9 @@ def test_api_hides_other_enterprises_applications(client, world):
 def test_recheck_page_records_seed_then_draws(client, world):
     advance(world, to="paid")
     client.force_login(world.officer)
-    client.post(reverse("applications:rechecks"), {"programme_id": world.programme.pk,
-                                                   "share_pct": "100"})
+    client.post(
+        reverse("applications:rechecks"), {"programme_id": world.programme.pk, "share_pct": "100"}
+    )
     from qijia.applications.models import RecheckDraw
 
     draw = RecheckDraw.objects.get()
@@ -167,6 +207,8 @@ def test_anyone_signed_in_sees_the_notice_and_can_object(client, world):
     client.force_login(other)
     page = client.get(reverse("applications:notice")).content.decode()
     assert app.reference in page and world.enterprise.name in page
-    client.post(reverse("applications:notice"), {"application_id": app.pk, "filer_name": "同行企业",
-                                                 "content": "该项目设备未到位"})
+    client.post(
+        reverse("applications:notice"),
+        {"application_id": app.pk, "filer_name": "同行企业", "content": "该项目设备未到位"},
+    )
     assert app.objections.get().filer_name == "同行企业"

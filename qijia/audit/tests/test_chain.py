@@ -17,7 +17,13 @@ pytestmark = pytest.mark.django_db
 def _write(n, actor=None):
     unit = OrgUnit.objects.first()
     for i in range(n):
-        audit_record(actor=actor, action="test.change", obj=unit, before={"n": i}, after={"n": i + 1, "amount": 1.5})
+        audit_record(
+            actor=actor,
+            action="test.change",
+            obj=unit,
+            before={"n": i},
+            after={"n": i + 1, "amount": 1.5},
+        )
 
 
 def _tamper(sql, params=()):
@@ -36,7 +42,7 @@ def test_appends_form_a_chain_that_verifies(user_factory):
     events = list(AuditEvent.objects.order_by("seq"))
     assert [e.seq for e in events] == [1, 2, 3, 4, 5]
     assert events[0].prev_hash == services.GENESIS
-    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:]))
+    assert all(b.prev_hash == a.hash for a, b in zip(events, events[1:], strict=False))
     assert events[0].actor_id == officer.pk and events[0].actor_role == "officer"
     assert events[0].org_unit_label == str(officer.org_unit)
     result = verify_chain()
@@ -44,8 +50,13 @@ def test_appends_form_a_chain_that_verifies(user_factory):
 
 
 def test_record_many_appends_all_entries_under_one_lock():
-    record_many(actor=None, entries=[Entry(action="registry.check", object_type="uscc", object_id=str(i),
-                                           is_read=True) for i in range(100)])
+    record_many(
+        actor=None,
+        entries=[
+            Entry(action="registry.check", object_type="uscc", object_id=str(i), is_read=True)
+            for i in range(100)
+        ],
+    )
     assert AuditEvent.objects.count() == 100
     assert verify_chain().ok
 

@@ -26,14 +26,20 @@ division = st.text(alphabet="0123456789", min_size=6, max_size=6)
 
 @st.composite
 def valid_usccs(draw):
-    first17 = draw(st.sampled_from(["91", "92", "93", "11", "51"])) + draw(division) + draw(uscc_body)
+    first17 = (
+        draw(st.sampled_from(["91", "92", "93", "11", "51"])) + draw(division) + draw(uscc_body)
+    )
     return first17 + uscc_check_char(first17)
 
 
 @st.composite
 def valid_id_numbers(draw):
     birth = draw(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2020, 12, 31)))
-    first17 = draw(division) + birth.strftime("%Y%m%d") + draw(st.text(alphabet="0123456789", min_size=3, max_size=3))
+    first17 = (
+        draw(division)
+        + birth.strftime("%Y%m%d")
+        + draw(st.text(alphabet="0123456789", min_size=3, max_size=3))
+    )
     return first17 + id_check_char(first17)
 
 
@@ -54,7 +60,7 @@ def test_every_generated_uscc_passes(code):
 @given(valid_usccs(), st.integers(min_value=0, max_value=17), st.sampled_from(USCC_ALPHABET))
 def test_changing_any_one_character_of_a_uscc_is_caught(code, position, replacement):
     assume(code[position] != replacement)
-    corrupted = code[:position] + replacement + code[position + 1:]
+    corrupted = code[:position] + replacement + code[position + 1 :]
     with pytest.raises(IdentifierError):
         validate_uscc(corrupted)
 
@@ -62,20 +68,23 @@ def test_changing_any_one_character_of_a_uscc_is_caught(code, position, replacem
 @given(valid_usccs(), st.integers(min_value=0, max_value=15))
 def test_swapping_adjacent_characters_of_a_uscc_is_caught(code, position):
     assume(code[position] != code[position + 1])
-    swapped = code[:position] + code[position + 1] + code[position] + code[position + 2:]
+    swapped = code[:position] + code[position + 1] + code[position] + code[position + 2 :]
     assume(swapped[2:8].isdigit())
     with pytest.raises(IdentifierError) as err:
         validate_uscc(swapped)
     assert err.value.code == "uscc_check"
 
 
-@pytest.mark.parametrize(("value", "code"), [
-    ("", "uscc_empty"),
-    ("9144030019220382", "uscc_length"),
-    ("91440300192203821I", "uscc_charset"),
-    ("9144O3001922038216", "uscc_charset"),
-    ("914403001922038217", "uscc_check"),
-])
+@pytest.mark.parametrize(
+    ("value", "code"),
+    [
+        ("", "uscc_empty"),
+        ("9144030019220382", "uscc_length"),
+        ("91440300192203821I", "uscc_charset"),
+        ("9144O3001922038216", "uscc_charset"),
+        ("914403001922038217", "uscc_check"),
+    ],
+)
 def test_uscc_errors_name_the_rule(value, code):
     with pytest.raises(IdentifierError) as err:
         validate_uscc(value)
@@ -96,7 +105,7 @@ def test_every_generated_id_number_passes(number):
 def test_changing_one_digit_of_an_id_number_is_caught(number, position, replacement):
     assume(number[position] != replacement)
     assume(position == 17 or replacement != "X")
-    corrupted = number[:position] + replacement + number[position + 1:]
+    corrupted = number[:position] + replacement + number[position + 1 :]
     with pytest.raises(IdentifierError):
         validate_id_number(corrupted)
 
@@ -128,7 +137,10 @@ def test_invoice_pairs_and_digital_invoices():
         validate_invoice("12345", "00123456")
 
 
-@given(st.text(alphabet="0123456789", min_size=8, max_size=20), st.lists(st.sampled_from([" ", "-"]), max_size=4))
+@given(
+    st.text(alphabet="0123456789", min_size=8, max_size=20),
+    st.lists(st.sampled_from([" ", "-"]), max_size=4),
+)
 def test_invoice_normalisation_keeps_leading_zeros_and_drops_separators(digits, seps):
     typed = digits
     for i, sep in enumerate(seps):
@@ -137,12 +149,15 @@ def test_invoice_normalisation_keeps_leading_zeros_and_drops_separators(digits, 
     assert normalize_invoice_part(typed) == digits
 
 
-@pytest.mark.parametrize(("raw", "normal"), [
-    ("+86 138-0013-8000", "13800138000"),
-    ("0086 13800138000", "13800138000"),
-    ("(0769) 2283-1234", "076922831234"),
-    ("138 0013 8000", "13800138000"),
-])
+@pytest.mark.parametrize(
+    ("raw", "normal"),
+    [
+        ("+86 138-0013-8000", "13800138000"),
+        ("0086 13800138000", "13800138000"),
+        ("(0769) 2283-1234", "076922831234"),
+        ("138 0013 8000", "13800138000"),
+    ],
+)
 def test_phone_normalisation(raw, normal):
     assert normalize_phone(raw) == normal
 

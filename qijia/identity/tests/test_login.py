@@ -24,7 +24,9 @@ def test_good_password_logs_in_lands_home_and_is_audited(client, user_factory):
     assert event.actor_id == user.pk and event.ip == "10.1.2.3"
 
 
-def test_account_is_locked_after_repeated_failures_even_with_the_right_password(client, user_factory, settings):
+def test_account_is_locked_after_repeated_failures_even_with_the_right_password(
+    client, user_factory, settings
+):
     settings.AXES_FAILURE_LIMIT = 3
     user = user_factory("officer")
     for _ in range(3):
@@ -58,7 +60,9 @@ def test_logout_requires_post_and_is_audited(client, user_factory):
     assert AuditEvent.objects.filter(action="identity.logout", actor_id=user.pk).exists()
 
 
-@pytest.mark.parametrize("role", ["enterprise", "officer", "approver", "town", "expert", "inspector", "partner", "admin"])
+@pytest.mark.parametrize(
+    "role", ["enterprise", "officer", "approver", "town", "expert", "inspector", "partner", "admin"]
+)
 def test_every_role_lands_on_a_home_that_names_its_role(client, user_factory, role):
     user = user_factory(role)
     client.force_login(user)

@@ -7,7 +7,10 @@ def test_officer_logs_in_and_lands_on_home(page, user_factory, login_as):
     user = user_factory("officer", username="officer-browser")
     login_as(page, user.username)
     assert page.url.rstrip("/") == page.base_url.rstrip("/")
-    assert "officer-browser" in page.locator("header .who").inner_text() or str(user) in page.locator("header .who").inner_text()
+    assert (
+        "officer-browser" in page.locator("header .who").inner_text()
+        or str(user) in page.locator("header .who").inner_text()
+    )
 
 
 def test_wrong_password_shows_a_chinese_error_and_stays_on_login(page, user_factory):

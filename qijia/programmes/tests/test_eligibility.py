@@ -41,7 +41,10 @@ def test_listed_enterprise_fails_not_listed_with_registry_detail():
 
 
 def test_malformed_criterion_is_unknown_not_pass():
-    assert evaluate("revenue_last_year", "gte", "abc", Facts(revenue_last_year=Decimal(5))).result == UNKNOWN
+    assert (
+        evaluate("revenue_last_year", "gte", "abc", Facts(revenue_last_year=Decimal(5))).result
+        == UNKNOWN
+    )
     assert validate_criterion("industry", "gte", 3)
     assert validate_criterion("nonsense", "in", ["x"])
 
@@ -56,8 +59,10 @@ def test_overall_fail_dominates_unknown_dominates_pass():
     assert overall([]) == PASS
 
 
-@given(actual=st.decimals(min_value=-10**9, max_value=10**9, places=2),
-       threshold=st.decimals(min_value=-10**9, max_value=10**9, places=2))
+@given(
+    actual=st.decimals(min_value=-(10**9), max_value=10**9, places=2),
+    threshold=st.decimals(min_value=-(10**9), max_value=10**9, places=2),
+)
 def test_numeric_thresholds_agree_with_decimal_comparison(actual, threshold):
     gte = evaluate("revenue_last_year", "gte", str(threshold), Facts(revenue_last_year=actual))
     lte = evaluate("revenue_last_year", "lte", str(threshold), Facts(revenue_last_year=actual))

@@ -15,11 +15,19 @@ pytestmark = pytest.mark.django_db
 def test_staff_build_a_programme_through_the_pages(client):
     world = make_world()
     client.force_login(world.officer)
-    r = client.post(reverse("programmes:new"), {
-        "code": "ui-prog", "title": "页面新建专项", "max_amount": "100000",
-        "major_threshold": "80000", "notice_days": "5", "recheck_share_pct": "10",
-        "material_label": ["现场照片", "发票", "", ""],
-        "material_kind": ["photo", "invoice", "contract", "other"]})
+    r = client.post(
+        reverse("programmes:new"),
+        {
+            "code": "ui-prog",
+            "title": "页面新建专项",
+            "max_amount": "100000",
+            "major_threshold": "80000",
+            "notice_days": "5",
+            "recheck_share_pct": "10",
+            "material_label": ["现场照片", "发票", "", ""],
+            "material_kind": ["photo", "invoice", "contract", "other"],
+        },
+    )
     programme = Programme.objects.get(code="ui-prog")
     assert r.status_code == 302 and len(programme.required_materials) == 2
     url = reverse("programmes:manage", args=[programme.pk])
@@ -27,11 +35,26 @@ def test_staff_build_a_programme_through_the_pages(client):
     assert programme.criteria.get().value == ["C39", "C40"]
     client.post(url, {"op": "published"})
     today = timezone.localdate()
-    client.post(url, {"op": "call", "title": "第一批", "year": today.year,
-                      "opens_on": today.isoformat(), "closes_on": today.isoformat()})
+    client.post(
+        url,
+        {
+            "op": "call",
+            "title": "第一批",
+            "year": today.year,
+            "opens_on": today.isoformat(),
+            "closes_on": today.isoformat(),
+        },
+    )
     client.post(url, {"op": "budget", "year": today.year, "amount": "500000"})
-    client.post(url, {"op": "adjust", "budget_id": programme.budgets.get().pk, "delta": "50000",
-                      "reason": "追加"})
+    client.post(
+        url,
+        {
+            "op": "adjust",
+            "budget_id": programme.budgets.get().pk,
+            "delta": "50000",
+            "reason": "追加",
+        },
+    )
     programme.refresh_from_db()
     assert programme.status == "published" and programme.calls.count() == 1
     adjustment = programme.budgets.get().adjustments.get()
@@ -45,8 +68,11 @@ def test_staff_build_a_programme_through_the_pages(client):
 def test_bad_programme_input_is_shown_with_fields(client):
     world = make_world()
     client.force_login(world.officer)
-    r = client.post(reverse("programmes:new"), {"code": "", "title": "", "max_amount": "x",
-                                                "major_threshold": "1"}, follow=True)
+    r = client.post(
+        reverse("programmes:new"),
+        {"code": "", "title": "", "max_amount": "x", "major_threshold": "1"},
+        follow=True,
+    )
     assert "专项信息有误" in r.content.decode()
 
 
@@ -65,12 +91,23 @@ def test_policy_attachment_is_checked_stored_and_served(client):
     world = make_world()
     client.force_login(world.officer)
     url = reverse("programmes:manage", args=[world.programme.pk])
-    r = client.post(url, {"op": "attachment", "title": "假文件",
-                          "file": SimpleUploadedFile("x.pdf", b"not a pdf")}, follow=True)
+    r = client.post(
+        url,
+        {"op": "attachment", "title": "假文件", "file": SimpleUploadedFile("x.pdf", b"not a pdf")},
+        follow=True,
+    )
     assert "x.pdf" in r.content.decode() and not world.programme.attachments.exists()
-    client.post(url, {"op": "attachment", "title": "政策原文",
-                      "file": SimpleUploadedFile("policy.pdf", pdf_bytes("policy"))})
+    client.post(
+        url,
+        {
+            "op": "attachment",
+            "title": "政策原文",
+            "file": SimpleUploadedFile("policy.pdf", pdf_bytes("policy")),
+        },
+    )
     attachment = world.programme.attachments.get()
     client.force_login(world.applicant)
-    body = b"".join(client.get(reverse("programmes:attachment", args=[attachment.pk])).streaming_content)
+    body = b"".join(
+        client.get(reverse("programmes:attachment", args=[attachment.pk])).streaming_content
+    )
     assert body.startswith(b"%PDF-")

@@ -39,8 +39,9 @@ def duplicate_groups(
     if n < 2:
         return []
     # Hash every key in C, sort the hashes, and look only at rows whose hash repeats.
-    hashes = np.fromiter(map(hash, zip(norm_codes, norm_numbers, strict=True)),
-                         dtype=np.int64, count=n)
+    hashes = np.fromiter(
+        map(hash, zip(norm_codes, norm_numbers, strict=True)), dtype=np.int64, count=n
+    )
     order = np.argsort(hashes, kind="stable")
     ordered = hashes[order]
     same = ordered[1:] == ordered[:-1]
@@ -92,19 +93,21 @@ def detect_duplicates(bundle: Bundle) -> list[Finding]:
             for other_id, other in by_app.items():
                 if other_id == app_id:
                     continue
-                findings.append(Finding(
-                    application_id=app_id,
-                    kind="duplicate_invoice",
-                    severity="high",
-                    summary=f"{_label(row)}同时出现在申报 {other_id} 中，疑似重复报销。",
-                    evidence={
-                        "invoice_code": invoice_part(row.invoice_code),
-                        "invoice_number": invoice_part(row.invoice_number),
-                        "other_application_id": other_id,
-                        "invoice": _invoice_evidence(row),
-                        "other_invoice": _invoice_evidence(other),
-                    },
-                ))
+                findings.append(
+                    Finding(
+                        application_id=app_id,
+                        kind="duplicate_invoice",
+                        severity="high",
+                        summary=f"{_label(row)}同时出现在申报 {other_id} 中，疑似重复报销。",
+                        evidence={
+                            "invoice_code": invoice_part(row.invoice_code),
+                            "invoice_number": invoice_part(row.invoice_number),
+                            "other_application_id": other_id,
+                            "invoice": _invoice_evidence(row),
+                            "other_invoice": _invoice_evidence(other),
+                        },
+                    )
+                )
     return findings
 
 
@@ -118,39 +121,43 @@ def detect_buyer_and_period(bundle: Bundle) -> list[Finding]:
         applicant = tax_id(app.uscc)
         if tax_id(row.buyer_tax_id) != applicant:
             buyer = row.buyer_tax_id or "（空）"
-            findings.append(Finding(
-                application_id=app.application_id,
-                kind="invoice_buyer_mismatch",
-                severity="medium",
-                summary=f"{_label(row)}的购买方税号{buyer}不是申报单位的统一社会信用代码{applicant}。",
-                evidence={
-                    "invoice_code": code,
-                    "invoice_number": number,
-                    "buyer_tax_id": row.buyer_tax_id,
-                    "buyer_name": row.buyer_name,
-                    "applicant_uscc": applicant,
-                    "invoice": _invoice_evidence(row),
-                },
-            ))
+            findings.append(
+                Finding(
+                    application_id=app.application_id,
+                    kind="invoice_buyer_mismatch",
+                    severity="medium",
+                    summary=f"{_label(row)}的购买方税号{buyer}不是申报单位的统一社会信用代码{applicant}。",
+                    evidence={
+                        "invoice_code": code,
+                        "invoice_number": number,
+                        "buyer_tax_id": row.buyer_tax_id,
+                        "buyer_name": row.buyer_name,
+                        "applicant_uscc": applicant,
+                        "invoice": _invoice_evidence(row),
+                    },
+                )
+            )
         start, end, issued = app.period_start, app.period_end, row.issued_on
         if start and end and issued and (issued < start or issued > end):
-            findings.append(Finding(
-                application_id=app.application_id,
-                kind="invoice_outside_period",
-                severity="medium",
-                summary=(
-                    f"{_label(row)}开具于{issued.isoformat()}，不在项目期"
-                    f"{start.isoformat()}至{end.isoformat()}内。"
-                ),
-                evidence={
-                    "invoice_code": code,
-                    "invoice_number": number,
-                    "issued_on": issued.isoformat(),
-                    "period_start": start.isoformat(),
-                    "period_end": end.isoformat(),
-                    "invoice": _invoice_evidence(row),
-                },
-            ))
+            findings.append(
+                Finding(
+                    application_id=app.application_id,
+                    kind="invoice_outside_period",
+                    severity="medium",
+                    summary=(
+                        f"{_label(row)}开具于{issued.isoformat()}，不在项目期"
+                        f"{start.isoformat()}至{end.isoformat()}内。"
+                    ),
+                    evidence={
+                        "invoice_code": code,
+                        "invoice_number": number,
+                        "issued_on": issued.isoformat(),
+                        "period_start": start.isoformat(),
+                        "period_end": end.isoformat(),
+                        "invoice": _invoice_evidence(row),
+                    },
+                )
+            )
     return findings
 
 
@@ -169,14 +176,20 @@ def detect_invalid_uscc(bundle: Bundle) -> list[Finding]:
         value = tax_id(app.uscc)
         problem = uscc_problem(value)
         if problem:
-            findings.append(Finding(
-                application_id=app.application_id,
-                kind="invalid_uscc",
-                severity="high",
-                summary=f"申报单位的统一社会信用代码“{value}”无效：{problem}。",
-                evidence={"field": "uscc", "value": value, "problem": problem,
-                          "party": "applicant"},
-            ))
+            findings.append(
+                Finding(
+                    application_id=app.application_id,
+                    kind="invalid_uscc",
+                    severity="high",
+                    summary=f"申报单位的统一社会信用代码“{value}”无效：{problem}。",
+                    evidence={
+                        "field": "uscc",
+                        "value": value,
+                        "problem": problem,
+                        "party": "applicant",
+                    },
+                )
+            )
     checked: dict[str, str | None] = {}
     for row in bundle.invoices:
         value = tax_id(row.seller_tax_id)
@@ -186,14 +199,21 @@ def detect_invalid_uscc(bundle: Bundle) -> list[Finding]:
             checked[value] = uscc_problem(value)
         problem = checked[value]
         if problem:
-            findings.append(Finding(
-                application_id=row.application_id,
-                kind="invalid_uscc",
-                severity="medium",
-                summary=f"发票销售方税号“{value}”（{row.seller_name or '未注明名称'}）不是有效的统一社会信用代码：{problem}。",
-                evidence={"field": "seller_tax_id", "value": value, "problem": problem,
-                          "party": "seller", "seller_name": row.seller_name,
-                          "invoice_code": invoice_part(row.invoice_code),
-                          "invoice_number": invoice_part(row.invoice_number)},
-            ))
+            findings.append(
+                Finding(
+                    application_id=row.application_id,
+                    kind="invalid_uscc",
+                    severity="medium",
+                    summary=f"发票销售方税号“{value}”（{row.seller_name or '未注明名称'}）不是有效的统一社会信用代码：{problem}。",
+                    evidence={
+                        "field": "seller_tax_id",
+                        "value": value,
+                        "problem": problem,
+                        "party": "seller",
+                        "seller_name": row.seller_name,
+                        "invoice_code": invoice_part(row.invoice_code),
+                        "invoice_number": invoice_part(row.invoice_number),
+                    },
+                )
+            )
     return findings

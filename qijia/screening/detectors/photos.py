@@ -45,23 +45,25 @@ def detect(
         if ra.application_id == rb.application_id:
             continue
         for this, other in ((ra, rb), (rb, ra)):
-            findings.append(Finding(
-                application_id=this.application_id,
-                kind="duplicate_photo",
-                severity="high",
-                summary=(
-                    f"照片“{this.file}”与申报 {other.application_id} 的照片“{other.file}”"
-                    f"是同一张照片。"
-                ),
-                evidence={
-                    "file": this.file,
-                    "other_application_id": other.application_id,
-                    "other_file": other.file,
-                    "caption": this.caption,
-                    "other_caption": other.caption,
-                    "sha256": digests[this.file],
-                    "other_sha256": digests[other.file],
-                    **{k: v for k, v in extra.items() if k not in ("file", "other_file")},
-                },
-            ))
+            findings.append(
+                Finding(
+                    application_id=this.application_id,
+                    kind="duplicate_photo",
+                    severity="high",
+                    summary=(
+                        f"照片“{this.file}”与申报 {other.application_id} 的照片“{other.file}”"
+                        f"是同一张照片。"
+                    ),
+                    evidence={
+                        "file": this.file,
+                        "other_application_id": other.application_id,
+                        "other_file": other.file,
+                        "caption": this.caption,
+                        "other_caption": other.caption,
+                        "sha256": digests[this.file],
+                        "other_sha256": digests[other.file],
+                        **{k: v for k, v in extra.items() if k not in ("file", "other_file")},
+                    },
+                )
+            )
     return findings

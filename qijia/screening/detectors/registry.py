@@ -39,27 +39,29 @@ def detect(bundle: Bundle, as_of: dt.date) -> list[Finding]:
                 continue
             until = row.valid_to.isoformat() if row.valid_to else "长期"
             when = "申报时" if at_submission else "核查日"
-            findings.append(Finding(
-                application_id=app.application_id,
-                kind=KIND_BY_LIST[row.list],
-                severity="high",
-                summary=(
-                    f"申报单位{when}在{LIST_LABEL[row.list]}内（{row.category or '未注明类别'}，"
-                    f"{row.valid_from.isoformat()}至{until}，来源：{row.source or '未注明'}）。"
-                ),
-                evidence={
-                    "list": row.list,
-                    "category": row.category,
-                    "reason": row.reason,
-                    "source": row.source,
-                    "valid_from": row.valid_from.isoformat(),
-                    "valid_to": row.valid_to.isoformat() if row.valid_to else "",
-                    "uscc": tax_id(app.uscc),
-                    "submitted_on": app.submitted_on.isoformat() if app.submitted_on else "",
-                    "as_of": as_of.isoformat(),
-                    "covers_submitted_on": at_submission,
-                    "covers_as_of": at_as_of,
-                    "registry_line": row.line,
-                },
-            ))
+            findings.append(
+                Finding(
+                    application_id=app.application_id,
+                    kind=KIND_BY_LIST[row.list],
+                    severity="high",
+                    summary=(
+                        f"申报单位{when}在{LIST_LABEL[row.list]}内（{row.category or '未注明类别'}，"
+                        f"{row.valid_from.isoformat()}至{until}，来源：{row.source or '未注明'}）。"
+                    ),
+                    evidence={
+                        "list": row.list,
+                        "category": row.category,
+                        "reason": row.reason,
+                        "source": row.source,
+                        "valid_from": row.valid_from.isoformat(),
+                        "valid_to": row.valid_to.isoformat() if row.valid_to else "",
+                        "uscc": tax_id(app.uscc),
+                        "submitted_on": app.submitted_on.isoformat() if app.submitted_on else "",
+                        "as_of": as_of.isoformat(),
+                        "covers_submitted_on": at_submission,
+                        "covers_as_of": at_as_of,
+                        "registry_line": row.line,
+                    },
+                )
+            )
     return findings

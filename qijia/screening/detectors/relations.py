@@ -85,6 +85,7 @@ def merge_persons(
             j = first_by_id.setdefault(pid, i)
             if j != i:
                 uf.union(j, i)
+
     # Only (name, contact) keys that some row WITHOUT an ID number carries can merge anything.
     def contact_keys(i: int) -> list[tuple[str, str]]:
         name = names[i].strip()
@@ -266,8 +267,10 @@ def build_graph(bundle: Bundle) -> Graph:
 
     persons = bundle.persons
     comp = merge_persons(
-        [p.name for p in persons], [p.id_number for p in persons],
-        [p.phone for p in persons], [p.email for p in persons],
+        [p.name for p in persons],
+        [p.id_number for p in persons],
+        [p.phone for p in persons],
+        [p.email for p in persons],
     )
     person_rows: dict[int, list[int]] = {}
     person_node_of_root: dict[int, int] = {}
@@ -364,10 +367,21 @@ def build_graph(bundle: Bundle) -> Graph:
     adjacency.sum_duplicates()
     adjacency.sort_indices()
     adjacency.data[:] = 1.0
-    return Graph(keys=keys, index=index, adjacency=adjacency, hubs=hubs, bundle=bundle,
-                 person_rows=person_rows, raw_enterprise=raw_enterprise,
-                 enterprise_row=enterprise_row, role_person=rp, role_enterprise=re_,
-                 role_row=np.asarray(role_rows, dtype=np.int64), holding_a=ha, holding_b=hb)
+    return Graph(
+        keys=keys,
+        index=index,
+        adjacency=adjacency,
+        hubs=hubs,
+        bundle=bundle,
+        person_rows=person_rows,
+        raw_enterprise=raw_enterprise,
+        enterprise_row=enterprise_row,
+        role_person=rp,
+        role_enterprise=re_,
+        role_row=np.asarray(role_rows, dtype=np.int64),
+        holding_a=ha,
+        holding_b=hb,
+    )
 
 
 # --- evidence ---------------------------------------------------------------------------------
@@ -393,7 +407,8 @@ def describe_paths(graph: Graph, paths: list[list[int]]) -> list[list[dict[str, 
             described.append(_describe_node(graph, i, names))
             if k + 1 < len(path):
                 described.append(
-                    edge_info.get((i, path[k + 1]), {"element": "edge", "type": "unknown"}))
+                    edge_info.get((i, path[k + 1]), {"element": "edge", "type": "unknown"})
+                )
         out.append(described)
     return out
 
@@ -408,7 +423,8 @@ def _describe_node(graph: Graph, i: int, names: dict[str, str]) -> dict[str, Any
         rows = [graph.bundle.persons[r] for r in graph.person_rows.get(i, [])]
         ids = sorted({normalize_id_number(p.id_number) for p in rows if p.id_number})
         return {
-            "element": "node", "type": "person",
+            "element": "node",
+            "type": "person",
             "id": rows[0].person_key if rows else value,
             "name": rows[0].name if rows else "",
             "person_keys": [p.person_key for p in rows],
@@ -441,15 +457,21 @@ def _edge_info(graph: Graph, needed: set[tuple[int, int]]) -> dict[tuple[int, in
         a, b = int(ha[k]), int(hb[k])
         if (a, b) in needed and (a, b) not in info:
             h = bundle.holdings[k]
-            edge = {"element": "edge", "type": "holding", "holder": tax_id(h.holder_uscc),
-                    "held": tax_id(h.held_uscc),
-                    "share_pct": str(h.share_pct) if h.share_pct is not None else ""}
+            edge = {
+                "element": "edge",
+                "type": "holding",
+                "holder": tax_id(h.holder_uscc),
+                "held": tax_id(h.held_uscc),
+                "share_pct": str(h.share_pct) if h.share_pct is not None else "",
+            }
             info[(a, b)] = info[(b, a)] = edge
     for a, b in needed:
         key = graph.keys[b]
         if (a, b) not in info and key[0] in "TM":
             info[(a, b)] = info[(b, a)] = {
-                "element": "edge", "type": "phone" if key[0] == "T" else "email"}
+                "element": "edge",
+                "type": "phone" if key[0] == "T" else "email",
+            }
     return info
 
 
@@ -495,26 +517,26 @@ def detect(
         seller = graph.keys[pairs[k][1]][2:]
         seller_name = bundle.invoices[first_invoice[k]].seller_name
         hops = len(path) - 1
-        via = "、".join(
-            p.get("name") or p["id"] for p in described[2:-1:2]
-        )
+        via = "、".join(p.get("name") or p["id"] for p in described[2:-1:2])
         summary = (
             f"供应商“{seller_name or seller}”（{seller}）"
             + (f"与申报单位{_HOP_WORD[hops]}" if hops else _HOP_WORD[0])
             + (f"（经由{via}）" if via else "")
             + "。"
         )
-        findings.append(Finding(
-            application_id=app_id,
-            kind="related_party_supplier",
-            severity="high",
-            summary=summary,
-            evidence={
-                "seller_tax_id": seller,
-                "seller_name": seller_name,
-                "applicant_uscc": tax_id(apps[app_id].uscc),
-                "hops": hops,
-                "path": described,
-            },
-        ))
+        findings.append(
+            Finding(
+                application_id=app_id,
+                kind="related_party_supplier",
+                severity="high",
+                summary=summary,
+                evidence={
+                    "seller_tax_id": seller,
+                    "seller_name": seller_name,
+                    "applicant_uscc": tax_id(apps[app_id].uscc),
+                    "hops": hops,
+                    "path": described,
+                },
+            )
+        )
     return findings

@@ -16,12 +16,20 @@ from qijia.core.identifiers import id_check_char, uscc_check_char
 from qijia.screening.bundle import COLUMNS
 
 APP_DEFAULTS = {
-    "programme": "技术改造", "title": "产线升级", "period_start": "2024-01-01",
-    "period_end": "2024-12-31", "submitted_on": "2025-01-15", "amount_requested": "100000.00",
+    "programme": "技术改造",
+    "title": "产线升级",
+    "period_start": "2024-01-01",
+    "period_end": "2024-12-31",
+    "submitted_on": "2025-01-15",
+    "amount_requested": "100000.00",
 }
 INVOICE_DEFAULTS = {
-    "invoice_code": "", "issued_on": "2024-06-01", "seller_name": "供应商", "buyer_name": "申报单位",
-    "amount": "1000.00", "tax": "130.00",
+    "invoice_code": "",
+    "issued_on": "2024-06-01",
+    "seller_name": "供应商",
+    "buyer_name": "申报单位",
+    "amount": "1000.00",
+    "tax": "130.00",
 }
 
 
@@ -72,17 +80,27 @@ def write_bundle(
     the manifest which are always written.
     """
     root.mkdir(parents=True, exist_ok=True)
-    (root / "manifest.json").write_text(json.dumps(
-        manifest if manifest is not None
-        else {"format": "qijia-integrity-bundle", "version": 1, "title": "测试数据包"},
-        ensure_ascii=False), encoding="utf-8")
+    (root / "manifest.json").write_text(
+        json.dumps(
+            manifest
+            if manifest is not None
+            else {"format": "qijia-integrity-bundle", "version": 1, "title": "测试数据包"},
+            ensure_ascii=False,
+        ),
+        encoding="utf-8",
+    )
     tables = {
-        "enterprises.csv": enterprises or [], "persons.csv": persons, "roles.csv": roles,
-        "holdings.csv": holdings, "registry.csv": registry,
+        "enterprises.csv": enterprises or [],
+        "persons.csv": persons,
+        "roles.csv": roles,
+        "holdings.csv": holdings,
+        "registry.csv": registry,
         "applications.csv": [{**APP_DEFAULTS, **a} for a in applications]
-        if applications is not None else None,
+        if applications is not None
+        else None,
         "invoices.csv": [{**INVOICE_DEFAULTS, **i} for i in invoices]
-        if invoices is not None else None,
+        if invoices is not None
+        else None,
         "photos.csv": photos,
     }
     for name, rows in tables.items():
@@ -97,9 +115,17 @@ def write_bundle(
 
 
 def enterprise(n: int, **kw: Any) -> dict[str, Any]:
-    return {"uscc": uscc(n), "name": f"企业{n}", "town": "松山湖", "industry_code": "C39",
-            "address": f"工业路{n}号", "phone": f"0769-2200{n:04d}",
-            "email": f"e{n}@example.cn", "established_on": "2010-05-01", **kw}
+    return {
+        "uscc": uscc(n),
+        "name": f"企业{n}",
+        "town": "松山湖",
+        "industry_code": "C39",
+        "address": f"工业路{n}号",
+        "phone": f"0769-2200{n:04d}",
+        "email": f"e{n}@example.cn",
+        "established_on": "2010-05-01",
+        **kw,
+    }
 
 
 def application(app_id: str, applicant: str, **kw: Any) -> dict[str, Any]:
@@ -107,5 +133,10 @@ def application(app_id: str, applicant: str, **kw: Any) -> dict[str, Any]:
 
 
 def invoice(app_id: str, number: str, seller: str, buyer: str, **kw: Any) -> dict[str, Any]:
-    return {"application_id": app_id, "invoice_number": number, "seller_tax_id": seller,
-            "buyer_tax_id": buyer, **kw}
+    return {
+        "application_id": app_id,
+        "invoice_number": number,
+        "seller_tax_id": seller,
+        "buyer_tax_id": buyer,
+        **kw,
+    }

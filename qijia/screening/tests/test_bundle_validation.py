@@ -37,8 +37,21 @@ def _valid(tmp_path, **kw):
 def _run_invalid(tmp_path, root, capsys):
     out = tmp_path / "out" / "findings.json"
     report = tmp_path / "out" / "report.html"
-    code = main(["screen", str(root), "--out", str(out), "--report", str(report),
-                 "--as-of", "2025-06-30", "--no-progress", "--cache", str(tmp_path / "c.db")])
+    code = main(
+        [
+            "screen",
+            str(root),
+            "--out",
+            str(out),
+            "--report",
+            str(report),
+            "--as-of",
+            "2025-06-30",
+            "--no-progress",
+            "--cache",
+            str(tmp_path / "c.db"),
+        ]
+    )
     err = capsys.readouterr().err
     assert code == 2
     assert not out.exists() and not report.exists()
@@ -55,11 +68,14 @@ def test_bom_any_column_order_unknown_columns_and_absent_optional_files_are_acce
     root = tmp_path / "b"
     root.mkdir()
     (root / "manifest.json").write_text(
-        '{"format": "qijia-integrity-bundle", "version": 1, "title": "t"}', encoding="utf-8")
+        '{"format": "qijia-integrity-bundle", "version": 1, "title": "t"}', encoding="utf-8"
+    )
     cols = "email,extra,uscc,name,town,industry_code,address,phone,established_on"
     (root / "enterprises.csv").write_bytes(
-        ("\ufeff" + cols + "\n" + f"a@b.cn,x,{uscc(1)},企业一,镇,C39,路1号,0769-1,2010-01-01\n"
-         "\n").encode("utf-8"))
+        (
+            "\ufeff" + cols + "\n" + f"a@b.cn,x,{uscc(1)},企业一,镇,C39,路1号,0769-1,2010-01-01\n\n"
+        ).encode("utf-8")
+    )
     bundle = load_bundle(root)
     assert [e.uscc for e in bundle.enterprises] == [uscc(1)]
     assert bundle.enterprises[0].email == "a@b.cn" and bundle.enterprises[0].line == 2
@@ -68,8 +84,11 @@ def test_bom_any_column_order_unknown_columns_and_absent_optional_files_are_acce
 
 def test_zip_with_a_top_folder_is_read_including_photos(tmp_path):
     data = photogen.encode(photogen.source_photo(3, (200, 150)))
-    root = _valid(tmp_path, photos=[{"application_id": "A1", "file": "p/x.jpg", "caption": ""}],
-                  images={"p/x.jpg": data})
+    root = _valid(
+        tmp_path,
+        photos=[{"application_id": "A1", "file": "p/x.jpg", "caption": ""}],
+        images={"p/x.jpg": data},
+    )
     archive = tmp_path / "bundle.zip"
     with zipfile.ZipFile(archive, "w") as zf:
         for path in root.rglob("*"):
@@ -84,8 +103,10 @@ def test_zip_with_a_top_folder_is_read_including_photos(tmp_path):
 def test_cli_screens_a_valid_bundle_and_writes_findings(tmp_path, capsys):
     root = _valid(tmp_path)
     out = tmp_path / "f.json"
-    assert main(["screen", str(root), "--out", str(out), "--as-of", "2025-06-30",
-                 "--no-progress"]) == 0
+    assert (
+        main(["screen", str(root), "--out", str(out), "--as-of", "2025-06-30", "--no-progress"])
+        == 0
+    )
     doc = json.loads(out.read_text(encoding="utf-8"))
     assert doc["format"] == "qijia-findings" and doc["version"] == 1
     assert doc["as_of"] == "2025-06-30"
@@ -114,18 +135,28 @@ def test_bad_manifest(tmp_path, capsys):
 def test_bad_dates_every_one_listed(tmp_path, capsys):
     root = _valid(
         tmp_path,
-        applications=[application("A1", uscc(1), period_start="2024/01/01"),
-                      application("A2", uscc(2), submitted_on="2024-02-30", period_end="")],
+        applications=[
+            application("A1", uscc(1), period_start="2024/01/01"),
+            application("A2", uscc(2), submitted_on="2024-02-30", period_end=""),
+        ],
         invoices=[invoice("A1", "00000001", uscc(2), uscc(1), issued_on="20240601")],
-        registry=[{"uscc": uscc(1), "list": "blacklist", "valid_from": "2024-01-01",
-                   "valid_to": "2023-01-01"}],
+        registry=[
+            {
+                "uscc": uscc(1),
+                "list": "blacklist",
+                "valid_from": "2024-01-01",
+                "valid_to": "2023-01-01",
+            }
+        ],
     )
     err = _run_invalid(tmp_path, root, capsys)
-    for expected in ("applications.csv 第2行 period_start列：日期“2024/01/01”格式错误",
-                     "applications.csv 第3行 submitted_on列：日期“2024-02-30”不是有效日期",
-                     "applications.csv 第3行 period_end列：不能为空",
-                     "invoices.csv 第2行 issued_on列：日期“20240601”格式错误",
-                     "registry.csv 第2行 valid_to列"):
+    for expected in (
+        "applications.csv 第2行 period_start列：日期“2024/01/01”格式错误",
+        "applications.csv 第3行 submitted_on列：日期“2024-02-30”不是有效日期",
+        "applications.csv 第3行 period_end列：不能为空",
+        "invoices.csv 第2行 issued_on列：日期“20240601”格式错误",
+        "registry.csv 第2行 valid_to列",
+    ):
         assert expected in err
     assert "共5处问题" in err
 
@@ -133,34 +164,46 @@ def test_bad_dates_every_one_listed(tmp_path, capsys):
 def test_bad_money(tmp_path, capsys):
     root = _valid(
         tmp_path,
-        applications=[application("A1", uscc(1), amount_requested="1,000.00"),
-                      application("A2", uscc(2), amount_requested="-5")],
-        invoices=[invoice("A1", "00000001", uscc(2), uscc(1), amount="12.345"),
-                  invoice("A1", "00000002", uscc(2), uscc(1), amount="-100.5", tax="¥13")],
+        applications=[
+            application("A1", uscc(1), amount_requested="1,000.00"),
+            application("A2", uscc(2), amount_requested="-5"),
+        ],
+        invoices=[
+            invoice("A1", "00000001", uscc(2), uscc(1), amount="12.345"),
+            invoice("A1", "00000002", uscc(2), uscc(1), amount="-100.5", tax="¥13"),
+        ],
     )
     problems = _problems(root)
-    assert problems == [("applications.csv", 2, "amount_requested"),
-                        ("applications.csv", 3, "amount_requested"),
-                        ("invoices.csv", 2, "amount"), ("invoices.csv", 3, "tax")]
+    assert problems == [
+        ("applications.csv", 2, "amount_requested"),
+        ("applications.csv", 3, "amount_requested"),
+        ("invoices.csv", 2, "amount"),
+        ("invoices.csv", 3, "tax"),
+    ]
     assert "最多两位小数" in _run_invalid(tmp_path, root, capsys)
 
 
 def test_unknown_application_ids_in_invoices_and_photos(tmp_path, capsys):
     data = photogen.encode(photogen.source_photo(3, (200, 150)))
-    root = _valid(tmp_path,
-                  invoices=[invoice("A9", "00000001", uscc(2), uscc(1))],
-                  photos=[{"application_id": "A8", "file": "p/x.jpg", "caption": ""}],
-                  images={"p/x.jpg": data})
+    root = _valid(
+        tmp_path,
+        invoices=[invoice("A9", "00000001", uscc(2), uscc(1))],
+        photos=[{"application_id": "A8", "file": "p/x.jpg", "caption": ""}],
+        images={"p/x.jpg": data},
+    )
     err = _run_invalid(tmp_path, root, capsys)
     assert "invoices.csv 第2行 application_id列：申报编号“A9”在 applications.csv 中不存在" in err
     assert "photos.csv 第2行 application_id列：申报编号“A8”在 applications.csv 中不存在" in err
 
 
 def test_missing_photo_files_and_paths_outside_the_bundle(tmp_path, capsys):
-    root = _valid(tmp_path, photos=[
-        {"application_id": "A1", "file": "p/missing.jpg", "caption": ""},
-        {"application_id": "A1", "file": "../../etc/passwd", "caption": ""},
-    ])
+    root = _valid(
+        tmp_path,
+        photos=[
+            {"application_id": "A1", "file": "p/missing.jpg", "caption": ""},
+            {"application_id": "A1", "file": "../../etc/passwd", "caption": ""},
+        ],
+    )
     err = _run_invalid(tmp_path, root, capsys)
     assert "photos.csv 第2行 file列：照片文件“p/missing.jpg”不存在" in err
     assert "photos.csv 第3行 file列" in err and "相对路径" in err
@@ -171,12 +214,18 @@ def test_unreadable_and_non_image_photo_files(tmp_path, capsys):
     png = io.BytesIO()
     root = _valid(
         tmp_path,
-        photos=[{"application_id": "A1", "file": "p/text.jpg", "caption": ""},
-                {"application_id": "A1", "file": "p/truncated.jpg", "caption": ""},
-                {"application_id": "A2", "file": "p/ok.jpg", "caption": ""},
-                {"application_id": "A2", "file": "p/empty.png", "caption": ""}],
-        images={"p/text.jpg": b"not an image at all", "p/truncated.jpg": jpeg[:200],
-                "p/ok.jpg": jpeg, "p/empty.png": png.getvalue()},
+        photos=[
+            {"application_id": "A1", "file": "p/text.jpg", "caption": ""},
+            {"application_id": "A1", "file": "p/truncated.jpg", "caption": ""},
+            {"application_id": "A2", "file": "p/ok.jpg", "caption": ""},
+            {"application_id": "A2", "file": "p/empty.png", "caption": ""},
+        ],
+        images={
+            "p/text.jpg": b"not an image at all",
+            "p/truncated.jpg": jpeg[:200],
+            "p/ok.jpg": jpeg,
+            "p/empty.png": png.getvalue(),
+        },
     )
     err = _run_invalid(tmp_path, root, capsys)
     assert "photos.csv 第2行 file列：照片文件“p/text.jpg”不是 JPEG、PNG 或 WebP 图像" in err
@@ -188,11 +237,18 @@ def test_unreadable_and_non_image_photo_files(tmp_path, capsys):
 def test_duplicated_keys(tmp_path, capsys):
     root = _valid(
         tmp_path,
-        enterprises=[enterprise(1), enterprise(2), enterprise(1, name="重复"),
-                     {**enterprise(2), "uscc": uscc(2).lower()}],
+        enterprises=[
+            enterprise(1),
+            enterprise(2),
+            enterprise(1, name="重复"),
+            {**enterprise(2), "uscc": uscc(2).lower()},
+        ],
         persons=[{"person_key": "p1", "name": "甲"}, {"person_key": "p1", "name": "乙"}],
-        applications=[application("A1", uscc(1)), application("A2", uscc(2)),
-                      application("A1", uscc(2))],
+        applications=[
+            application("A1", uscc(1)),
+            application("A2", uscc(2)),
+            application("A1", uscc(2)),
+        ],
     )
     err = _run_invalid(tmp_path, root, capsys)
     assert "enterprises.csv 第4行 uscc列" in err and "enterprises.csv 第5行 uscc列" in err
@@ -204,13 +260,19 @@ def test_bad_role_list_and_unknown_person_values(tmp_path, capsys):
     root = _valid(
         tmp_path,
         persons=[{"person_key": "p1", "name": "甲"}],
-        roles=[{"person_key": "p1", "uscc": uscc(1), "role": "boss"},
-               {"person_key": "p2", "uscc": uscc(1), "role": "director"},
-               {"person_key": "p1", "uscc": uscc(2), "role": "shareholder", "share_pct": "120"}],
+        roles=[
+            {"person_key": "p1", "uscc": uscc(1), "role": "boss"},
+            {"person_key": "p2", "uscc": uscc(1), "role": "director"},
+            {"person_key": "p1", "uscc": uscc(2), "role": "shareholder", "share_pct": "120"},
+        ],
         registry=[{"uscc": uscc(1), "list": "greylist", "valid_from": "2024-01-01"}],
     )
-    assert _problems(root) == [("roles.csv", 2, "role"), ("roles.csv", 3, "person_key"),
-                               ("roles.csv", 4, "share_pct"), ("registry.csv", 2, "list")]
+    assert _problems(root) == [
+        ("roles.csv", 2, "role"),
+        ("roles.csv", 3, "person_key"),
+        ("roles.csv", 4, "share_pct"),
+        ("registry.csv", 2, "list"),
+    ]
     assert "职务“boss”无效" in _run_invalid(tmp_path, root, capsys)
 
 
@@ -218,14 +280,16 @@ def test_rows_with_a_wrong_number_of_fields_and_non_utf8_files(tmp_path, capsys)
     root = _valid(tmp_path)
     with (root / "invoices.csv").open("a", encoding="utf-8") as fh:
         fh.write("A1,only,three\n")
-    (root / "persons.csv").write_bytes("person_key,name,id_number,phone,email\np1,张三,,,\n"
-                                       .encode("gbk"))
+    (root / "persons.csv").write_bytes(
+        "person_key,name,id_number,phone,email\np1,张三,,,\n".encode("gbk")
+    )
     err = _run_invalid(tmp_path, root, capsys)
     assert "invoices.csv 第3行：该行有3个字段，与表头的10列不一致" in err
     assert "persons.csv 第2行：文件不是 UTF-8 编码" in err
 
 
 def test_invalid_uscc_is_a_finding_not_a_bundle_problem(tmp_path):
-    root = _valid(tmp_path, applications=[application("A1", "not-a-code"),
-                                          application("A2", uscc(2))])
+    root = _valid(
+        tmp_path, applications=[application("A1", "not-a-code"), application("A2", uscc(2))]
+    )
     assert len(load_bundle(root).applications) == 2

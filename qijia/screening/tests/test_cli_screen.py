@@ -25,19 +25,41 @@ def _bundle(tmp_path):
         tmp_path / "b",
         enterprises=[enterprise(1, name=EVIL), enterprise(2)],
         holdings=[{"holder_uscc": uscc(1), "held_uscc": uscc(2), "share_pct": "60"}],
-        applications=[application("A2", uscc(2), title=EVIL), application("A1", uscc(1)),
-                      application("A3", bad_uscc(3))],
-        invoices=[invoice("A1", "00000007", uscc(2), uscc(1), invoice_code="4400231130",
-                          seller_name=EVIL),
-                  invoice("A2", "0000 0007", uscc(1), uscc(2), invoice_code="4400231130",
-                          issued_on="2023-05-05")],
+        applications=[
+            application("A2", uscc(2), title=EVIL),
+            application("A1", uscc(1)),
+            application("A3", bad_uscc(3)),
+        ],
+        invoices=[
+            invoice(
+                "A1", "00000007", uscc(2), uscc(1), invoice_code="4400231130", seller_name=EVIL
+            ),
+            invoice(
+                "A2",
+                "0000 0007",
+                uscc(1),
+                uscc(2),
+                invoice_code="4400231130",
+                issued_on="2023-05-05",
+            ),
+        ],
     )
 
 
 def _screen(tmp_path, *extra):
     out = tmp_path / "findings.json"
-    code = main(["screen", str(_bundle(tmp_path)), "--as-of", "2025-06-30", "--out", str(out),
-                 "--no-progress", *extra])
+    code = main(
+        [
+            "screen",
+            str(_bundle(tmp_path)),
+            "--as-of",
+            "2025-06-30",
+            "--out",
+            str(out),
+            "--no-progress",
+            *extra,
+        ]
+    )
     return code, json.loads(out.read_text(encoding="utf-8"))
 
 
@@ -48,9 +70,12 @@ def test_findings_json_has_the_spec_shape_sorted_and_deduplicated(tmp_path):
     assert (doc["format"], doc["version"], doc["as_of"]) == ("qijia-findings", 1, "2025-06-30")
     keys = [(f["application_id"], f["kind"]) for f in doc["findings"]]
     assert keys == [
-        ("A1", "duplicate_invoice"), ("A1", "related_party_supplier"),
-        ("A2", "duplicate_invoice"), ("A2", "invoice_outside_period"),
-        ("A2", "related_party_supplier"), ("A3", "invalid_uscc"),
+        ("A1", "duplicate_invoice"),
+        ("A1", "related_party_supplier"),
+        ("A2", "duplicate_invoice"),
+        ("A2", "invoice_outside_period"),
+        ("A2", "related_party_supplier"),
+        ("A3", "invalid_uscc"),
     ]
     for f in doc["findings"]:
         assert set(f) == {"application_id", "kind", "severity", "summary", "evidence"}
@@ -88,22 +113,45 @@ def test_report_is_self_contained_and_escapes_untrusted_values(tmp_path):
 
 
 def test_path_svg_escapes_node_names():
-    svg = path_svg([
-        {"element": "node", "type": "enterprise", "id": "X", "name": EVIL},
-        {"element": "edge", "type": "role", "roles": [EVIL]},
-        {"element": "node", "type": "person", "id": "p", "name": "张三"},
-    ])
+    svg = path_svg(
+        [
+            {"element": "node", "type": "enterprise", "id": "X", "name": EVIL},
+            {"element": "edge", "type": "role", "roles": [EVIL]},
+            {"element": "node", "type": "person", "id": "p", "name": "张三"},
+        ]
+    )
     assert "<script" not in svg and svg.startswith("<svg")
 
 
 def test_truth_file_prints_precision_and_recall_per_kind(tmp_path, capsys):
     truth = tmp_path / "truth.json"
-    truth.write_text(json.dumps({"format": "qijia-truth", "version": 1, "findings": [
-        {"application_id": "A1", "kind": "duplicate_invoice", "subject": "4400231130|00000007|A2"},
-        {"application_id": "A2", "kind": "duplicate_invoice", "subject": "4400231130|00000007|A1"},
-        {"application_id": "A3", "kind": "invalid_uscc", "subject": f"uscc={bad_uscc(3)}"},
-        {"application_id": "A9", "kind": "invalid_uscc", "subject": "uscc=X"},
-    ]}), encoding="utf-8")
+    truth.write_text(
+        json.dumps(
+            {
+                "format": "qijia-truth",
+                "version": 1,
+                "findings": [
+                    {
+                        "application_id": "A1",
+                        "kind": "duplicate_invoice",
+                        "subject": "4400231130|00000007|A2",
+                    },
+                    {
+                        "application_id": "A2",
+                        "kind": "duplicate_invoice",
+                        "subject": "4400231130|00000007|A1",
+                    },
+                    {
+                        "application_id": "A3",
+                        "kind": "invalid_uscc",
+                        "subject": f"uscc={bad_uscc(3)}",
+                    },
+                    {"application_id": "A9", "kind": "invalid_uscc", "subject": "uscc=X"},
+                ],
+            }
+        ),
+        encoding="utf-8",
+    )
     capsys.readouterr()
     code, _ = _screen(tmp_path, "--truth", str(truth))
     out = capsys.readouterr().out

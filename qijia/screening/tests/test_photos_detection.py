@@ -44,8 +44,7 @@ def test_each_spec_transformation_is_the_same_photograph(original, original_prin
         ["mirror", "resize", "to_png"],
     ],
 )
-def test_combinations_of_transformations_are_the_same_photograph(original, original_print,
-                                                                  chain):
+def test_combinations_of_transformations_are_the_same_photograph(original, original_print, chain):
     assert P.compare(original_print, _copy(original, chain, 7)) is not None
 
 

@@ -113,9 +113,10 @@ def test_photogen_is_deterministic_for_a_seed():
     assert g.encode(g.source_photo(11, (200, 150))) != g.encode(g.source_photo(12, (200, 150)))
     rng_a, rng_b = np.random.default_rng(3), np.random.default_rng(3)
     img = g.source_photo(11, (200, 150))
-    assert g.transformed_copy(img, ["crop", "resize"], rng_a)[0] == g.transformed_copy(
-        img, ["crop", "resize"], rng_b
-    )[0]
+    assert (
+        g.transformed_copy(img, ["crop", "resize"], rng_a)[0]
+        == g.transformed_copy(img, ["crop", "resize"], rng_b)[0]
+    )
 
 
 def _brute_force(stored: np.ndarray, queries: np.ndarray, radius: int) -> set[tuple[int, int]]:

@@ -21,10 +21,17 @@ SELLER = uscc(50)
 
 
 def _screen(tmp_path, invoices, applications=None):
-    apps = applications or [application("A1", uscc(1)), application("A2", uscc(2)),
-                            application("A3", uscc(3))]
-    root = write_bundle(tmp_path / "b", enterprises=[enterprise(1), enterprise(2), enterprise(3)],
-                        applications=apps, invoices=invoices)
+    apps = applications or [
+        application("A1", uscc(1)),
+        application("A2", uscc(2)),
+        application("A3", uscc(3)),
+    ]
+    root = write_bundle(
+        tmp_path / "b",
+        enterprises=[enterprise(1), enterprise(2), enterprise(3)],
+        applications=apps,
+        invoices=invoices,
+    )
     return screen(load_bundle(root), AS_OF, prints={}, digests={})
 
 
@@ -33,79 +40,113 @@ def _of(findings, kind):
 
 
 def test_same_code_and_number_in_two_applications_gives_a_finding_on_each(tmp_path):
-    findings = _screen(tmp_path, [
-        invoice("A1", "00012345", SELLER, uscc(1), invoice_code="4400231130"),
-        invoice("A2", "00012345", SELLER, uscc(2), invoice_code="4400231130"),
-    ])
+    findings = _screen(
+        tmp_path,
+        [
+            invoice("A1", "00012345", SELLER, uscc(1), invoice_code="4400231130"),
+            invoice("A2", "00012345", SELLER, uscc(2), invoice_code="4400231130"),
+        ],
+    )
     dups = _of(findings, "duplicate_invoice")
     assert {(f.application_id, f.evidence["other_application_id"]) for f in dups} == {
-        ("A1", "A2"), ("A2", "A1")}
+        ("A1", "A2"),
+        ("A2", "A1"),
+    }
     assert all(f.evidence["invoice_number"] == "00012345" for f in dups)
-    assert dups[0].evidence["invoice"]["application_id"] != dups[0].evidence["other_invoice"][
-        "application_id"]
+    assert (
+        dups[0].evidence["invoice"]["application_id"]
+        != dups[0].evidence["other_invoice"]["application_id"]
+    )
 
 
 def test_same_number_with_another_code_is_not_the_same_invoice(tmp_path):
-    findings = _screen(tmp_path, [
-        invoice("A1", "00012345", SELLER, uscc(1), invoice_code="4400231130"),
-        invoice("A2", "00012345", SELLER, uscc(2), invoice_code="4400231131"),
-    ])
+    findings = _screen(
+        tmp_path,
+        [
+            invoice("A1", "00012345", SELLER, uscc(1), invoice_code="4400231130"),
+            invoice("A2", "00012345", SELLER, uscc(2), invoice_code="4400231131"),
+        ],
+    )
     assert not _of(findings, "duplicate_invoice")
 
 
 def test_leading_zeros_are_kept_so_12345_is_not_00012345(tmp_path):
-    findings = _screen(tmp_path, [
-        invoice("A1", "00012345", SELLER, uscc(1), invoice_code="4400231130"),
-        invoice("A2", "12345", SELLER, uscc(2), invoice_code="4400231130"),
-    ])
+    findings = _screen(
+        tmp_path,
+        [
+            invoice("A1", "00012345", SELLER, uscc(1), invoice_code="4400231130"),
+            invoice("A2", "12345", SELLER, uscc(2), invoice_code="4400231130"),
+        ],
+    )
     assert not _of(findings, "duplicate_invoice")
 
 
 def test_spaces_and_hyphens_are_removed_before_comparing(tmp_path):
-    findings = _screen(tmp_path, [
-        invoice("A1", "24442000000012345678", SELLER, uscc(1)),
-        invoice("A2", " 2444-2000 0000-1234 5678", SELLER, uscc(2)),
-        invoice("A3", "00012345", SELLER, uscc(3), invoice_code="4400-231130"),
-        invoice("A1", "0001 2345", SELLER, uscc(1), invoice_code="4400 231130"),
-    ])
-    pairs = {(f.application_id, f.evidence["other_application_id"], f.evidence["invoice_number"])
-             for f in _of(findings, "duplicate_invoice")}
-    assert pairs == {("A1", "A2", "24442000000012345678"), ("A2", "A1", "24442000000012345678"),
-                     ("A1", "A3", "00012345"), ("A3", "A1", "00012345")}
+    findings = _screen(
+        tmp_path,
+        [
+            invoice("A1", "24442000000012345678", SELLER, uscc(1)),
+            invoice("A2", " 2444-2000 0000-1234 5678", SELLER, uscc(2)),
+            invoice("A3", "00012345", SELLER, uscc(3), invoice_code="4400-231130"),
+            invoice("A1", "0001 2345", SELLER, uscc(1), invoice_code="4400 231130"),
+        ],
+    )
+    pairs = {
+        (f.application_id, f.evidence["other_application_id"], f.evidence["invoice_number"])
+        for f in _of(findings, "duplicate_invoice")
+    }
+    assert pairs == {
+        ("A1", "A2", "24442000000012345678"),
+        ("A2", "A1", "24442000000012345678"),
+        ("A1", "A3", "00012345"),
+        ("A3", "A1", "00012345"),
+    }
 
 
 def test_digital_invoice_without_code_does_not_match_a_paper_invoice_with_a_code(tmp_path):
-    findings = _screen(tmp_path, [
-        invoice("A1", "24442000000012345678", SELLER, uscc(1)),
-        invoice("A2", "24442000000012345678", SELLER, uscc(2), invoice_code="4400231130"),
-    ])
+    findings = _screen(
+        tmp_path,
+        [
+            invoice("A1", "24442000000012345678", SELLER, uscc(1)),
+            invoice("A2", "24442000000012345678", SELLER, uscc(2), invoice_code="4400231130"),
+        ],
+    )
     assert not _of(findings, "duplicate_invoice")
 
 
 def test_same_invoice_twice_in_one_application_is_not_a_duplicate(tmp_path):
-    findings = _screen(tmp_path, [
-        invoice("A1", "00012345", SELLER, uscc(1), invoice_code="4400231130"),
-        invoice("A1", "00012345", SELLER, uscc(1), invoice_code="4400231130"),
-    ])
+    findings = _screen(
+        tmp_path,
+        [
+            invoice("A1", "00012345", SELLER, uscc(1), invoice_code="4400231130"),
+            invoice("A1", "00012345", SELLER, uscc(1), invoice_code="4400231130"),
+        ],
+    )
     assert not _of(findings, "duplicate_invoice")
 
 
 def test_three_copies_give_every_ordered_pair_once(tmp_path):
-    findings = _screen(tmp_path, [
-        invoice(a, "00000001", SELLER, b, invoice_code="4400231130")
-        for a, b in (("A1", uscc(1)), ("A2", uscc(2)), ("A3", uscc(3)), ("A3", uscc(3)))
-    ])
+    findings = _screen(
+        tmp_path,
+        [
+            invoice(a, "00000001", SELLER, b, invoice_code="4400231130")
+            for a, b in (("A1", uscc(1)), ("A2", uscc(2)), ("A3", uscc(3)), ("A3", uscc(3)))
+        ],
+    )
     dups = _of(findings, "duplicate_invoice")
     assert len(dups) == 6
     assert len({(f.application_id, finding_subject(f.kind, f.evidence)) for f in dups}) == 6
 
 
 def test_buyer_mismatch_when_buyer_is_another_code_or_empty_not_for_lower_case(tmp_path):
-    findings = _screen(tmp_path, [
-        invoice("A1", "00000001", SELLER, uscc(9), invoice_code="4400231130"),
-        invoice("A1", "00000002", SELLER, "", invoice_code="4400231130"),
-        invoice("A1", "00000003", SELLER, f" {uscc(1).lower()} ", invoice_code="4400231130"),
-    ])
+    findings = _screen(
+        tmp_path,
+        [
+            invoice("A1", "00000001", SELLER, uscc(9), invoice_code="4400231130"),
+            invoice("A1", "00000002", SELLER, "", invoice_code="4400231130"),
+            invoice("A1", "00000003", SELLER, f" {uscc(1).lower()} ", invoice_code="4400231130"),
+        ],
+    )
     mism = _of(findings, "invoice_buyer_mismatch")
     assert sorted(f.evidence["invoice_number"] for f in mism) == ["00000001", "00000002"]
     assert {f.evidence["buyer_tax_id"] for f in mism} == {uscc(9), ""}
@@ -113,16 +154,21 @@ def test_buyer_mismatch_when_buyer_is_another_code_or_empty_not_for_lower_case(t
 
 
 def test_issued_outside_the_period_with_inclusive_boundaries(tmp_path):
-    findings = _screen(tmp_path, [
-        invoice("A1", "1" * 20, SELLER, uscc(1), issued_on="2024-01-01"),  # first day: inside
-        invoice("A1", "2" * 20, SELLER, uscc(1), issued_on="2024-12-31"),  # last day: inside
-        invoice("A1", "3" * 20, SELLER, uscc(1), issued_on="2023-12-31"),  # day before
-        invoice("A1", "4" * 20, SELLER, uscc(1), issued_on="2025-01-01"),  # day after
-    ])
+    findings = _screen(
+        tmp_path,
+        [
+            invoice("A1", "1" * 20, SELLER, uscc(1), issued_on="2024-01-01"),  # first day: inside
+            invoice("A1", "2" * 20, SELLER, uscc(1), issued_on="2024-12-31"),  # last day: inside
+            invoice("A1", "3" * 20, SELLER, uscc(1), issued_on="2023-12-31"),  # day before
+            invoice("A1", "4" * 20, SELLER, uscc(1), issued_on="2025-01-01"),  # day after
+        ],
+    )
     outside = _of(findings, "invoice_outside_period")
     assert sorted(f.evidence["issued_on"] for f in outside) == ["2023-12-31", "2025-01-01"]
-    assert {finding_subject(f.kind, f.evidence) for f in outside} == {"|" + "3" * 20,
-                                                                       "|" + "4" * 20}
+    assert {finding_subject(f.kind, f.evidence) for f in outside} == {
+        "|" + "3" * 20,
+        "|" + "4" * 20,
+    }
 
 
 def test_invalid_applicant_uscc_and_18_character_seller_ids_only(tmp_path):
@@ -137,10 +183,14 @@ def test_invalid_applicant_uscc_and_18_character_seller_ids_only(tmp_path):
         ],
         applications=[application("A1", uscc(1)), application("A2", bad_uscc(2))],
     )
-    invalid = {(f.application_id, f.evidence["field"], f.evidence["value"], f.severity)
-               for f in _of(findings, "invalid_uscc")}
-    assert invalid == {("A1", "seller_tax_id", bad_uscc(70), "medium"),
-                       ("A2", "uscc", bad_uscc(2), "high")}
+    invalid = {
+        (f.application_id, f.evidence["field"], f.evidence["value"], f.severity)
+        for f in _of(findings, "invalid_uscc")
+    }
+    assert invalid == {
+        ("A1", "seller_tax_id", bad_uscc(70), "medium"),
+        ("A2", "uscc", bad_uscc(2), "high"),
+    }
 
 
 def test_uscc_with_forbidden_letter_is_invalid(tmp_path):

@@ -39,26 +39,35 @@ def test_same_invoice_key_iff_normalised_code_and_number_equal(data, number, cod
     assert invoice_key(other_code, number) != a
 
 
-@given(st.lists(st.tuples(st.sampled_from(["", "4400231130"]),
-                          st.sampled_from(["00000001", "0000001", "00000002"]),
-                          st.sampled_from(["A1", "A2", "A3"])), max_size=30))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["", "4400231130"]),
+            st.sampled_from(["00000001", "0000001", "00000002"]),
+            st.sampled_from(["A1", "A2", "A3"]),
+        ),
+        max_size=30,
+    )
+)
 def test_duplicate_groups_match_a_naive_pairwise_definition(rows):
     groups = duplicate_groups([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
     fast = {frozenset(g) for g in groups}
     naive: dict[tuple[str, str], set[int]] = {}
     for i, (code, number, _) in enumerate(rows):
         naive.setdefault((code, number), set()).add(i)
-    expected = {frozenset(g) for g in naive.values()
-                if len({rows[i][2] for i in g}) > 1}
+    expected = {frozenset(g) for g in naive.values() if len({rows[i][2] for i in g}) > 1}
     assert fast == expected
 
 
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
 
-@given(st.text(alphabet=USCC_CHARS, min_size=2, max_size=2),
-       st.text(alphabet="0123456789", min_size=6, max_size=6),
-       st.text(alphabet=USCC_CHARS, min_size=9, max_size=9), noise)
+@given(
+    st.text(alphabet=USCC_CHARS, min_size=2, max_size=2),
+    st.text(alphabet="0123456789", min_size=6, max_size=6),
+    st.text(alphabet=USCC_CHARS, min_size=9, max_size=9),
+    noise,
+)
 def test_tax_id_normalisation_accepts_lower_case_and_separators(head, division, body, seps):
     first17 = head + division + body
     code = first17 + uscc_check_char(first17)
@@ -67,21 +76,32 @@ def test_tax_id_normalisation_accepts_lower_case_and_separators(head, division, 
     assert is_valid_uscc(tax_id(typed))
 
 
-@given(st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True),
-       st.sampled_from(["", "+86", "0086", "+86 ", "86"]), noise)
+@given(
+    st.from_regex(r"1[3-9][0-9]{9}", fullmatch=True),
+    st.sampled_from(["", "+86", "0086", "+86 ", "86"]),
+    noise,
+)
 def test_mobile_numbers_normalise_to_the_same_eleven_digits(mobile, prefix, seps):
     typed = prefix + mobile[:3] + "".join(seps) + mobile[3:]
     assert normalize_phone(typed) == mobile
 
 
-@given(st.lists(st.tuples(st.sampled_from(["王伟", "李娜", ""]),
-                          st.sampled_from(["", "a", "b"]),
-                          st.sampled_from(["", "138", "139"]),
-                          st.sampled_from(["", "x@y.cn", "X@Y.CN "])), max_size=12))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["王伟", "李娜", ""]),
+            st.sampled_from(["", "a", "b"]),
+            st.sampled_from(["", "138", "139"]),
+            st.sampled_from(["", "x@y.cn", "X@Y.CN "]),
+        ),
+        max_size=12,
+    )
+)
 def test_person_merge_never_joins_different_ids_and_never_by_name_alone(rows):
     ids = {"": "", "a": "11010519491231002X", "b": "110105194912310029"}
-    comp = merge_persons([r[0] for r in rows], [ids[r[1]] for r in rows],
-                         [r[2] for r in rows], [r[3] for r in rows])
+    comp = merge_persons(
+        [r[0] for r in rows], [ids[r[1]] for r in rows], [r[2] for r in rows], [r[3] for r in rows]
+    )
     for i, ri in enumerate(rows):
         for j, rj in enumerate(rows):
             if comp[i] != comp[j]:
@@ -99,11 +119,15 @@ def test_person_merge_never_joins_different_ids_and_never_by_name_alone(rows):
 
 @given(digits, digits)
 def test_subject_of_invoice_findings_ignores_separators(code, number):
-    spaced = {"invoice_code": " ".join(code), "invoice_number": "-".join(number),
-              "other_application_id": "A2"}
+    spaced = {
+        "invoice_code": " ".join(code),
+        "invoice_number": "-".join(number),
+        "other_application_id": "A2",
+    }
     plain = {"invoice_code": code, "invoice_number": number, "other_application_id": "A2"}
     assert finding_subject("duplicate_invoice", spaced) == finding_subject(
-        "duplicate_invoice", plain)
+        "duplicate_invoice", plain
+    )
 
 
 def test_id_check_character_example_from_the_spec():

@@ -33,23 +33,40 @@ def test_copies_across_applications_give_one_finding_on_each_side_decoys_none(tm
     root = write_bundle(
         tmp_path / "b",
         enterprises=[enterprise(1), enterprise(2), enterprise(3)],
-        applications=[application("A1", uscc(1)), application("A2", uscc(2)),
-                      application("A3", uscc(3))],
-        photos=[{"application_id": "A1", "file": names[0], "caption": "现场"},
-                {"application_id": "A2", "file": names[1], "caption": "<b>现场</b>"},
-                {"application_id": "A2", "file": names[2], "caption": ""},
-                {"application_id": "A3", "file": names[3], "caption": ""},
-                {"application_id": "A1", "file": names[4], "caption": "同一申报内的副本"}],
+        applications=[
+            application("A1", uscc(1)),
+            application("A2", uscc(2)),
+            application("A3", uscc(3)),
+        ],
+        photos=[
+            {"application_id": "A1", "file": names[0], "caption": "现场"},
+            {"application_id": "A2", "file": names[1], "caption": "<b>现场</b>"},
+            {"application_id": "A2", "file": names[2], "caption": ""},
+            {"application_id": "A3", "file": names[3], "caption": ""},
+            {"application_id": "A1", "file": names[4], "caption": "同一申报内的副本"},
+        ],
         images=images,
     )
     bundle, prints, digests = load_for_screening(root, cache_dir=tmp_path / "cache.sqlite3")
-    found = [f for f in screen(bundle, AS_OF, prints=prints, digests=digests)
-             if f.kind == "duplicate_photo"]
-    got = {(f.application_id, f.evidence["file"], f.evidence["other_application_id"],
-            f.evidence["other_file"]) for f in found}
+    found = [
+        f
+        for f in screen(bundle, AS_OF, prints=prints, digests=digests)
+        if f.kind == "duplicate_photo"
+    ]
+    got = {
+        (
+            f.application_id,
+            f.evidence["file"],
+            f.evidence["other_application_id"],
+            f.evidence["other_file"],
+        )
+        for f in found
+    }
     assert got == {
-        ("A1", names[0], "A2", names[1]), ("A2", names[1], "A1", names[0]),
-        ("A1", names[4], "A2", names[1]), ("A2", names[1], "A1", names[4]),
+        ("A1", names[0], "A2", names[1]),
+        ("A2", names[1], "A1", names[0]),
+        ("A1", names[4], "A2", names[1]),
+        ("A2", names[1], "A1", names[4]),
     }
     assert all(f.severity == "high" for f in found)
 
@@ -58,7 +75,9 @@ def test_fingerprints_are_cached_by_content(tmp_path, images):
     from qijia.screening import photos
 
     root = write_bundle(
-        tmp_path / "b", enterprises=[enterprise(1)], applications=[application("A1", uscc(1))],
+        tmp_path / "b",
+        enterprises=[enterprise(1)],
+        applications=[application("A1", uscc(1))],
         photos=[{"application_id": "A1", "file": "photos/a1_site.jpg", "caption": ""}],
         images={"photos/a1_site.jpg": images["photos/a1_site.jpg"]},
     )
@@ -80,8 +99,10 @@ def test_zip_bundle_fingerprinted_in_worker_processes_finds_the_same_pairs(tmp_p
         tmp_path / "b",
         enterprises=[enterprise(1), enterprise(2)],
         applications=[application("A1", uscc(1)), application("A2", uscc(2))],
-        photos=[{"application_id": "A1", "file": names[0], "caption": ""},
-                {"application_id": "A2", "file": "./" + names[1], "caption": ""}],
+        photos=[
+            {"application_id": "A1", "file": names[0], "caption": ""},
+            {"application_id": "A2", "file": "./" + names[1], "caption": ""},
+        ],
         images={names[0]: images[names[0]], names[1]: images[names[1]]},
     )
     archive = tmp_path / "b.zip"
@@ -90,9 +111,12 @@ def test_zip_bundle_fingerprinted_in_worker_processes_finds_the_same_pairs(tmp_p
             if path.is_file():
                 zf.write(path, path.relative_to(root).as_posix())
     bundle = load_bundle(archive)
-    prints, digests, problems = fingerprint_photos(bundle, cache_dir=tmp_path / "c.sqlite3",
-                                                   workers=2)
+    prints, digests, problems = fingerprint_photos(
+        bundle, cache_dir=tmp_path / "c.sqlite3", workers=2
+    )
     assert problems == []
     found = screen(bundle, AS_OF, prints=prints, digests=digests)
     assert {(f.application_id, f.evidence["file"]) for f in found} == {
-        ("A1", names[0]), ("A2", "./" + names[1])}
+        ("A1", names[0]),
+        ("A2", "./" + names[1]),
+    }

@@ -18,8 +18,10 @@ def _registry_findings(tmp_path, rows, submitted_on="2025-01-15", as_of=AS_OF):
         tmp_path / "b",
         enterprises=[enterprise(1)],
         applications=[application("A1", uscc(1), submitted_on=submitted_on)],
-        registry=[{"uscc": uscc(1), "category": "骗取补贴", "reason": "r", "source": "市监局",
-                   **row} for row in rows],
+        registry=[
+            {"uscc": uscc(1), "category": "骗取补贴", "reason": "r", "source": "市监局", **row}
+            for row in rows
+        ],
     )
     findings = screen(load_bundle(root), as_of, prints={}, digests={})
     return [f for f in findings if f.kind in ("ineligible_applicant", "blacklisted_applicant")]
@@ -48,7 +50,11 @@ def test_registry_window_contains_submission_or_as_of_date_inclusive(
     if listed:
         ev = found[0].evidence
         assert found[0].kind == "ineligible_applicant"
-        assert (ev["list"], ev["valid_from"], ev["valid_to"]) == ("ineligible", valid_from, valid_to)
+        assert (ev["list"], ev["valid_from"], ev["valid_to"]) == (
+            "ineligible",
+            valid_from,
+            valid_to,
+        )
         assert ev["category"] == "骗取补贴" and ev["source"] == "市监局"
         assert found[0].severity == "high"
 
@@ -58,8 +64,16 @@ def test_blacklist_row_gives_blacklisted_kind_and_other_enterprises_are_not_flag
         tmp_path / "b",
         enterprises=[enterprise(1), enterprise(2)],
         applications=[application("A1", uscc(1)), application("A2", uscc(2))],
-        registry=[{"uscc": uscc(1).lower(), "list": "blacklist", "category": "失信被执行人",
-                   "source": "法院", "valid_from": "2024-01-01", "valid_to": ""}],
+        registry=[
+            {
+                "uscc": uscc(1).lower(),
+                "list": "blacklist",
+                "category": "失信被执行人",
+                "source": "法院",
+                "valid_from": "2024-01-01",
+                "valid_to": "",
+            }
+        ],
     )
     findings = screen(load_bundle(root), AS_OF, prints={}, digests={})
     assert [(f.application_id, f.kind) for f in findings] == [("A1", "blacklisted_applicant")]

@@ -22,13 +22,15 @@ AS_OF = dt.date(2025, 6, 30)
 APPLICANT, SELLER = uscc(1), uscc(2)
 
 
-def _related(tmp_path, *, enterprises=None, persons=None, roles=None, holdings=None,
-             seller=SELLER):
+def _related(tmp_path, *, enterprises=None, persons=None, roles=None, holdings=None, seller=SELLER):
     root = write_bundle(
         tmp_path / "b",
-        enterprises=enterprises if enterprises is not None else [
-            enterprise(1, phone="", email=""), enterprise(2, phone="", email="")],
-        persons=persons, roles=roles, holdings=holdings,
+        enterprises=enterprises
+        if enterprises is not None
+        else [enterprise(1, phone="", email=""), enterprise(2, phone="", email="")],
+        persons=persons,
+        roles=roles,
+        holdings=holdings,
         applications=[application("A1", APPLICANT)],
         invoices=[invoice("A1", "00000001", seller, APPLICANT, invoice_code="4400231130")],
     )
@@ -52,8 +54,10 @@ def test_same_person_by_normalised_id_number_links_the_two_enterprises(tmp_path)
     pid = id_number(7)
     found = _related(
         tmp_path,
-        persons=[{"person_key": "a", "name": "李四", "id_number": pid},
-                 {"person_key": "b", "name": "李 四", "id_number": f" {pid.lower()} "}],
+        persons=[
+            {"person_key": "a", "name": "李四", "id_number": pid},
+            {"person_key": "b", "name": "李 四", "id_number": f" {pid.lower()} "},
+        ],
         roles=[_role("a", APPLICANT, "legal_representative"), _role("b", SELLER, "shareholder")],
     )
     assert len(found) == 1
@@ -70,8 +74,10 @@ def test_same_person_by_normalised_id_number_links_the_two_enterprises(tmp_path)
 def test_namesakes_with_different_ids_are_not_the_same_person(tmp_path):
     found = _related(
         tmp_path,
-        persons=[{"person_key": "a", "name": "王伟", "id_number": id_number(1)},
-                 {"person_key": "b", "name": "王伟", "id_number": id_number(2)}],
+        persons=[
+            {"person_key": "a", "name": "王伟", "id_number": id_number(1)},
+            {"person_key": "b", "name": "王伟", "id_number": id_number(2)},
+        ],
         roles=[_role("a", APPLICANT), _role("b", SELLER)],
     )
     assert found == []
@@ -80,8 +86,10 @@ def test_namesakes_with_different_ids_are_not_the_same_person(tmp_path):
 def test_namesakes_without_ids_and_without_shared_contact_are_not_the_same_person(tmp_path):
     found = _related(
         tmp_path,
-        persons=[{"person_key": "a", "name": "王伟", "phone": "13800000001", "email": "a@x.cn"},
-                 {"person_key": "b", "name": "王伟", "phone": "13800000002", "email": "b@x.cn"}],
+        persons=[
+            {"person_key": "a", "name": "王伟", "phone": "13800000001", "email": "a@x.cn"},
+            {"person_key": "b", "name": "王伟", "phone": "13800000002", "email": "b@x.cn"},
+        ],
         roles=[_role("a", APPLICANT), _role("b", SELLER)],
     )
     assert found == []
@@ -90,8 +98,10 @@ def test_namesakes_without_ids_and_without_shared_contact_are_not_the_same_perso
 def test_same_name_and_shared_normalised_phone_without_id_is_the_same_person(tmp_path):
     found = _related(
         tmp_path,
-        persons=[{"person_key": "a", "name": "王伟", "phone": "+86 138-0000-0001"},
-                 {"person_key": "b", "name": "王伟", "phone": "13800000001"}],
+        persons=[
+            {"person_key": "a", "name": "王伟", "phone": "+86 138-0000-0001"},
+            {"person_key": "b", "name": "王伟", "phone": "13800000001"},
+        ],
         roles=[_role("a", APPLICANT), _role("b", SELLER)],
     )
     # one merged person (2 hops); the shared phone node also joins them in 4 hops but 2 is shortest
@@ -101,19 +111,28 @@ def test_same_name_and_shared_normalised_phone_without_id_is_the_same_person(tmp
 def test_shared_phone_with_different_names_links_through_the_phone_node(tmp_path):
     found = _related(
         tmp_path,
-        persons=[{"person_key": "a", "name": "王伟", "email": "Shared@X.cn "},
-                 {"person_key": "b", "name": "张敏", "email": "shared@x.cn"}],
+        persons=[
+            {"person_key": "a", "name": "王伟", "email": "Shared@X.cn "},
+            {"person_key": "b", "name": "张敏", "email": "shared@x.cn"},
+        ],
         roles=[_role("a", APPLICANT), _role("b", SELLER)],
     )
     assert [f.evidence["hops"] for f in found] == [4]
     assert [p["type"] for p in found[0].evidence["path"][::2]] == [
-        "enterprise", "person", "email", "person", "enterprise"]
+        "enterprise",
+        "person",
+        "email",
+        "person",
+        "enterprise",
+    ]
 
 
 def test_two_rows_with_different_ids_are_never_merged_through_a_third_row_without_id(tmp_path):
     comp = merge_persons(
-        ["王伟", "王伟", "王伟"], [id_number(1), "", id_number(2)],
-        ["13800000001", "13800000001", "13800000001"], ["", "", ""],
+        ["王伟", "王伟", "王伟"],
+        [id_number(1), "", id_number(2)],
+        ["13800000001", "13800000001", "13800000001"],
+        ["", "", ""],
     )
     assert comp[0] == comp[1]
     assert comp[2] != comp[0]
@@ -150,16 +169,23 @@ def test_hub_counts_enterprises_reached_through_their_persons(tmp_path):
 
 def test_shared_park_address_makes_no_edge(tmp_path):
     park = "松山湖高新区科技园1栋"
-    found = _related(tmp_path, enterprises=[enterprise(1, address=park, phone="", email=""),
-                                            enterprise(2, address=park, phone="", email="")])
+    found = _related(
+        tmp_path,
+        enterprises=[
+            enterprise(1, address=park, phone="", email=""),
+            enterprise(2, address=park, phone="", email=""),
+        ],
+    )
     assert found == []
 
 
 def _chain(length):
     """Holdings APPLICANT -> E10 -> E11 ... with ``length`` edges ending at SELLER."""
     codes = [APPLICANT] + [uscc(10 + i) for i in range(length - 1)] + [SELLER]
-    return [{"holder_uscc": a, "held_uscc": b, "share_pct": "51"}
-            for a, b in zip(codes, codes[1:], strict=False)]
+    return [
+        {"holder_uscc": a, "held_uscc": b, "share_pct": "51"}
+        for a, b in zip(codes, codes[1:], strict=False)
+    ]
 
 
 @pytest.mark.parametrize(("length", "related"), [(1, True), (3, True), (4, True), (5, False)])
@@ -174,27 +200,35 @@ def test_related_means_a_path_of_at_most_four_edges(tmp_path, length, related):
 
 
 def test_evidence_gives_the_shortest_of_several_paths(tmp_path):
-    holdings = _chain(4) + [{"holder_uscc": SELLER, "held_uscc": uscc(60), "share_pct": "10"},
-                            {"holder_uscc": uscc(60), "held_uscc": APPLICANT, "share_pct": "5"}]
+    holdings = _chain(4) + [
+        {"holder_uscc": SELLER, "held_uscc": uscc(60), "share_pct": "10"},
+        {"holder_uscc": uscc(60), "held_uscc": APPLICANT, "share_pct": "5"},
+    ]
     found = _related(tmp_path, holdings=holdings)
     assert found[0].evidence["hops"] == 2
     assert [n["id"] for n in found[0].evidence["path"][::2]] == [APPLICANT, uscc(60), SELLER]
 
 
 def test_seller_absent_from_enterprises_is_still_a_party(tmp_path):
-    found = _related(tmp_path, enterprises=[enterprise(1, phone="", email="")],
-                     holdings=[{"holder_uscc": SELLER, "held_uscc": APPLICANT, "share_pct": ""}])
+    found = _related(
+        tmp_path,
+        enterprises=[enterprise(1, phone="", email="")],
+        holdings=[{"holder_uscc": SELLER, "held_uscc": APPLICANT, "share_pct": ""}],
+    )
     assert [f.evidence["hops"] for f in found] == [1]
     assert found[0].evidence["path"][-1]["name"] == ""
 
 
 def test_one_finding_per_seller_even_with_many_invoices(tmp_path):
     root = write_bundle(
-        tmp_path / "b", enterprises=[enterprise(1), enterprise(2)],
+        tmp_path / "b",
+        enterprises=[enterprise(1), enterprise(2)],
         holdings=[{"holder_uscc": APPLICANT, "held_uscc": SELLER, "share_pct": "100"}],
         applications=[application("A1", APPLICANT)],
-        invoices=[invoice("A1", f"0000000{i}", SELLER, APPLICANT, invoice_code="4400231130")
-                  for i in range(5)],
+        invoices=[
+            invoice("A1", f"0000000{i}", SELLER, APPLICANT, invoice_code="4400231130")
+            for i in range(5)
+        ],
     )
     findings = screen(load_bundle(root), AS_OF, prints={}, digests={})
     assert [f.kind for f in findings].count("related_party_supplier") == 1
