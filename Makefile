@@ -9,7 +9,7 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379/15
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: demo install test test-fast lint bench migrate seed-city clean messages
+.PHONY: demo install test test-fast lint bench clean messages
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,7 @@ demo: $(STAMP)
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: $(STAMP)
+	$(BIN)/ruff check qijia config
 	QIJIA_TESTING=1 QIJIA_VAR_DIR=$$(mktemp -d) $(BIN)/python manage.py makemigrations --check --dry-run -v 0
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) QIJIA_TESTING=1 QIJIA_TASKS_EAGER=1 \
 	  QIJIA_FAST_HASHER=1 $(BIN)/pytest $(PYTEST_ARGS)
