@@ -416,8 +416,7 @@ def _mih_chunk(
     return n
 
 
-@numba.njit(cache=True, parallel=True)
-def _mih_search(
+def _mih_search_impl(
     queries,
     shifts,
     widths,
@@ -434,7 +433,8 @@ def _mih_search(
     out_d,
     counts,
 ):  # pragma: no cover
-    """All substrings in parallel, each into its own slice of the output buffers."""
+    """All substrings, each into its own slice of the output buffers (in parallel where
+    compiled with parallel=True; prange is a plain range otherwise)."""
     for c in numba.prange(len(shifts)):
         counts[c] = _mih_chunk(
             queries,
@@ -454,42 +454,9 @@ def _mih_search(
         )
 
 
-@numba.njit(cache=True)
-def _mih_search_serial(
-    queries,
-    shifts,
-    widths,
-    sorted_codes,
-    sorted_ids,
-    starts,
-    masks,
-    radius,
-    flips,
-    min_id,
-    cap,
-    out_q,
-    out_id,
-    out_d,
-    counts,
-):  # pragma: no cover
-    """The same, on one core: for small query batches threads cost more than they save."""
-    for c in range(len(shifts)):
-        counts[c] = _mih_chunk(
-            queries,
-            c,
-            shifts,
-            widths,
-            sorted_codes,
-            sorted_ids,
-            starts,
-            masks,
-            radius,
-            flips,
-            min_id,
-            out_q[c * cap : (c + 1) * cap],
-            out_id[c * cap : (c + 1) * cap],
-            out_d[c * cap : (c + 1) * cap],
-        )
+_mih_search = numba.njit(cache=True, parallel=True)(_mih_search_impl)
+#: The same on one core: for small query batches threads cost more than they save.
+_mih_search_serial = numba.njit(cache=True)(_mih_search_impl)
 
 
 class HashIndex:

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qijia.screening.bundle import COLUMNS as BUNDLE_COLUMNS
 from qijia.screening.model import KINDS
 
 from .background import (
@@ -80,45 +81,11 @@ SCALES: dict[str, Scale] = {
     "city": Scale(200_000, 400_000, 50_000, 150_000, 20_000, 40, (400, 300), 0.75, 1_000_000),
 }
 
+#: The spec's columns (one definition, in the loader) plus one unknown column, which the loader
+#: must ignore.
 CSV_COLUMNS = {
-    "enterprises.csv": (
-        "uscc",
-        "name",
-        "town",
-        "industry_code",
-        "address",
-        "phone",
-        "email",
-        "established_on",
-        "registered_capital",
-    ),
-    "persons.csv": ("person_key", "name", "id_number", "phone", "email"),
-    "roles.csv": ("person_key", "uscc", "role", "share_pct"),
-    "holdings.csv": ("holder_uscc", "held_uscc", "share_pct"),
-    "registry.csv": ("uscc", "list", "category", "reason", "source", "valid_from", "valid_to"),
-    "applications.csv": (
-        "application_id",
-        "uscc",
-        "programme",
-        "title",
-        "period_start",
-        "period_end",
-        "submitted_on",
-        "amount_requested",
-    ),
-    "invoices.csv": (
-        "application_id",
-        "invoice_code",
-        "invoice_number",
-        "issued_on",
-        "seller_tax_id",
-        "seller_name",
-        "buyer_tax_id",
-        "buyer_name",
-        "amount",
-        "tax",
-    ),
-    "photos.csv": ("application_id", "file", "caption"),
+    **BUNDLE_COLUMNS,
+    "enterprises.csv": (*BUNDLE_COLUMNS["enterprises.csv"], "registered_capital"),
 }
 
 
