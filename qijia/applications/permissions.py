@@ -7,8 +7,13 @@ from typing import Any
 
 import rules
 
-from qijia.core.errors import PermissionDenied
-from qijia.identity.permissions import is_city_staff, is_enterprise_user
+from qijia.identity.permissions import (  # noqa: F401 - allowed/require re-exported
+    add_reasons,
+    allowed,
+    is_city_staff,
+    is_enterprise_user,
+    require,
+)
 from qijia.identity.roles import OrgKind, Role
 
 
@@ -71,11 +76,4 @@ REASONS = {
     "applications.run_recheck": "只有科室工作人员可以组织抽查",
 }
 
-
-def allowed(actor: Any, perm: str, obj: Any = None) -> bool:
-    return rules.has_perm(perm, actor, obj)
-
-
-def require(actor: Any, perm: str, obj: Any = None) -> None:
-    if not rules.has_perm(perm, actor, obj):
-        raise PermissionDenied(REASONS.get(perm, "您没有执行此操作的权限"))
+add_reasons(REASONS)

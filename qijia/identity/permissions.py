@@ -80,6 +80,12 @@ REASONS = {
 }
 
 
+def add_reasons(reasons: dict[str, str]) -> None:
+    """Each context registers the Chinese reason for each of its permissions here, so one
+    ``require`` serves every context."""
+    REASONS.update(reasons)
+
+
 def allowed(actor: Any, perm: str, obj: Any = None) -> bool:
     return rules.has_perm(perm, actor, obj)
 

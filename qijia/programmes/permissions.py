@@ -6,8 +6,14 @@ from typing import Any
 
 import rules
 
-from qijia.core.errors import PermissionDenied
-from qijia.identity.permissions import is_admin, is_city_staff, is_officer
+from qijia.identity.permissions import (  # noqa: F401 - allowed/require re-exported
+    add_reasons,
+    allowed,
+    is_admin,
+    is_city_staff,
+    is_officer,
+    require,
+)
 from qijia.identity.roles import OrgKind, Role
 
 
@@ -49,11 +55,4 @@ REASONS = {
     "programmes.view_funds": "您无权查看资金执行情况",
 }
 
-
-def allowed(actor: Any, perm: str, obj: Any = None) -> bool:
-    return rules.has_perm(perm, actor, obj)
-
-
-def require(actor: Any, perm: str, obj: Any = None) -> None:
-    if not rules.has_perm(perm, actor, obj):
-        raise PermissionDenied(REASONS.get(perm, "您没有执行此操作的权限"))
+add_reasons(REASONS)

@@ -10,8 +10,9 @@ from typing import Any
 
 import rules
 
-from qijia.core.errors import PermissionDenied
-from qijia.identity.permissions import (
+from qijia.identity.permissions import (  # noqa: F401 - allowed/require re-exported
+    add_reasons,
+    allowed,
     is_admin,
     is_city_staff,
     is_enterprise_user,
@@ -19,6 +20,7 @@ from qijia.identity.permissions import (
     is_officer,
     is_partner,
     is_town_officer,
+    require,
 )
 
 
@@ -91,12 +93,4 @@ REASONS = {
     "registry.expiring": "您的角色不能查看到期提醒",
 }
 
-
-def allowed(actor: Any, perm: str, obj: Any = None) -> bool:
-    return rules.has_perm(perm, actor, obj)
-
-
-def require(actor: Any, perm: str, obj: Any = None) -> None:
-    """Raise PermissionDenied with the registry's reason unless ``actor`` holds ``perm``."""
-    if not rules.has_perm(perm, actor, obj):
-        raise PermissionDenied(REASONS.get(perm, "您没有执行此操作的权限"))
+add_reasons(REASONS)
