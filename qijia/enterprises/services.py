@@ -275,30 +275,43 @@ def person_role_set(
         return existing
 
 
-def person_role_remove(*, actor: Any, person_role: PersonRole) -> None:
+def _remove(
+    *,
+    actor: Any,
+    queryset: Any,
+    pk: int,
+    missing: NotFound,
+    action: str,
+    describe: Any,
+) -> None:
+    """Lock, audit (with what it was) and delete one registry row, in one transaction."""
     require(actor, CHANGE)
     with transaction.atomic():
-        locked = (
-            PersonRole.objects.select_for_update()
-            .select_related("person", "enterprise")
-            .filter(pk=person_role.pk)
-            .first()
-        )
+        locked = queryset.select_for_update().filter(pk=pk).first()
         if locked is None:
-            raise NotFound("该职务记录不存在", code="person_role_missing")
-        audit_record(
-            actor=actor,
-            action="enterprises.person_role.delete",
-            obj=locked,
-            object_repr=f"{locked.person} · {locked.enterprise} · {locked.get_role_display()}",
-            before={
-                "person": locked.person_id,
-                "enterprise": locked.enterprise.uscc,
-                "role": locked.role,
-                "share_pct": locked.share_pct,
-            },
-        )
+            raise missing
+        object_repr, before = describe(locked)
+        audit_record(actor=actor, action=action, obj=locked, object_repr=object_repr, before=before)
         locked.delete()
+
+
+def person_role_remove(*, actor: Any, person_role: PersonRole) -> None:
+    _remove(
+        actor=actor,
+        queryset=PersonRole.objects.select_related("person", "enterprise"),
+        pk=person_role.pk,
+        missing=NotFound("该职务记录不存在", code="person_role_missing"),
+        action="enterprises.person_role.delete",
+        describe=lambda r: (
+            f"{r.person} · {r.enterprise} · {r.get_role_display()}",
+            {
+                "person": r.person_id,
+                "enterprise": r.enterprise.uscc,
+                "role": r.role,
+                "share_pct": r.share_pct,
+            },
+        ),
+    )
 
 
 def holding_set(
@@ -347,28 +360,17 @@ def holding_set(
 
 
 def holding_remove(*, actor: Any, holding: Holding) -> None:
-    require(actor, CHANGE)
-    with transaction.atomic():
-        locked = (
-            Holding.objects.select_for_update()
-            .select_related("holder", "held")
-            .filter(pk=holding.pk)
-            .first()
-        )
-        if locked is None:
-            raise NotFound("该持股记录不存在", code="holding_missing")
-        audit_record(
-            actor=actor,
-            action="enterprises.holding.delete",
-            obj=locked,
-            object_repr=f"{locked.holder} → {locked.held}",
-            before={
-                "holder": locked.holder.uscc,
-                "held": locked.held.uscc,
-                "share_pct": locked.share_pct,
-            },
-        )
-        locked.delete()
+    _remove(
+        actor=actor,
+        queryset=Holding.objects.select_related("holder", "held"),
+        pk=holding.pk,
+        missing=NotFound("该持股记录不存在", code="holding_missing"),
+        action="enterprises.holding.delete",
+        describe=lambda h: (
+            f"{h.holder} → {h.held}",
+            {"holder": h.holder.uscc, "held": h.held.uscc, "share_pct": h.share_pct},
+        ),
+    )
 
 
 # --- monthly indicators --------------------------------------------------------------------------

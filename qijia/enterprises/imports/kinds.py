@@ -79,6 +79,14 @@ class Plan:
     describe: Callable[[Any], dict[str, Any]] = lambda obj: {}
     label: Callable[[Any], str] = str
 
+    def change(self, obj: Any, values: dict[str, Any]) -> None:
+        """An existing record: an update when ``values`` differ from it, else unchanged."""
+        before, after = _diff(obj, values)
+        if after:
+            self.updates.append((obj, before, after))
+        else:
+            self.unchanged += 1
+
     def apply(self, *, batch_id: int) -> list[Entry]:
         """Write the plan (bulk) and return the audit entries for it; caller holds the
         transaction."""
@@ -207,11 +215,7 @@ def plan_enterprises(rows: list[CleanRow], present: set[str], sink: ErrorSink) -
             plan.creates.append(Enterprise(**_attr_values(defaults), **values))
             continue
         values.pop("uscc")
-        before, after = _diff(obj, values)
-        if after:
-            plan.updates.append((obj, before, after))
-        else:
-            plan.unchanged += 1
+        plan.change(obj, values)
     return plan
 
 
@@ -239,11 +243,7 @@ def plan_persons(rows: list[CleanRow], present: set[str], sink: ErrorSink) -> Pl
         if obj is None:
             plan.creates.append(Person(**defaults, **values, **id_number_fields(number)))
             continue
-        before, after = _diff(obj, values)
-        if after:
-            plan.updates.append((obj, before, after))
-        else:
-            plan.unchanged += 1
+        plan.change(obj, values)
     return plan
 
 
@@ -315,11 +315,7 @@ def plan_roles(rows: list[CleanRow], present: set[str], sink: ErrorSink) -> Plan
             )
             continue
         updates = {"share_pct": row.values["share_pct"]} if "share_pct" in present else {}
-        before, after = _diff(obj, updates)
-        if after:
-            plan.updates.append((obj, before, after))
-        else:
-            plan.unchanged += 1
+        plan.change(obj, updates)
     return plan
 
 
@@ -374,11 +370,7 @@ def plan_holdings(rows: list[CleanRow], present: set[str], sink: ErrorSink) -> P
                 Holding(holder_id=holder, held_id=held, share_pct=row.values["share_pct"])
             )
             continue
-        before, after = _diff(obj, {"share_pct": row.values["share_pct"]})
-        if after:
-            plan.updates.append((obj, before, after))
-        else:
-            plan.unchanged += 1
+        plan.change(obj, {"share_pct": row.values["share_pct"]})
     return plan
 
 
@@ -427,11 +419,7 @@ def plan_indicators(rows: list[CleanRow], present: set[str], sink: ErrorSink) ->
                 MonthlyIndicator(enterprise_id=enterprise_id, month=month, **values)
             )
             continue
-        before, after = _diff(obj, values)
-        if after:
-            plan.updates.append((obj, before, after))
-        else:
-            plan.unchanged += 1
+        plan.change(obj, values)
     return plan
 
 
