@@ -600,30 +600,17 @@ class Planter:
                 j = w.copy_invoice(i, y, rebuy=True, touched="dup")
                 expect_pair(i, j, "dup_invoice_same_enterprise")
             # Typed with spaces / hyphens in the number, and in the code.
-            x, y = fresh_app(), fresh_app()
-            i = w.add_invoice(
-                x,
-                rng.choice(x.sellers),
-                key=w.ids.paper_invoice(x.period_start.year),
-                touched="dup",
-            )
-            src = w.invoices[i]
-            j = w.copy_invoice(
-                i, y, number=typed_invoice_part(src.number, rng), rebuy=True, touched="dup"
-            )
-            expect_pair(i, j, "dup_invoice_number_typed_with_separators")
-            x, y = fresh_app(), fresh_app()
-            i = w.add_invoice(
-                x,
-                rng.choice(x.sellers),
-                key=w.ids.paper_invoice(x.period_start.year),
-                touched="dup",
-            )
-            src = w.invoices[i]
-            j = w.copy_invoice(
-                i, y, code=typed_invoice_part(src.code, rng), rebuy=True, touched="dup"
-            )
-            expect_pair(i, j, "dup_invoice_code_typed_with_separators")
+            for part in ("number", "code"):
+                x, y = fresh_app(), fresh_app()
+                i = w.add_invoice(
+                    x,
+                    rng.choice(x.sellers),
+                    key=w.ids.paper_invoice(x.period_start.year),
+                    touched="dup",
+                )
+                typed = typed_invoice_part(getattr(w.invoices[i], part), rng)
+                j = w.copy_invoice(i, y, **{part: typed}, rebuy=True, touched="dup")
+                expect_pair(i, j, f"dup_invoice_{part}_typed_with_separators")
             # Leading zeros kept on both sides.
             x, y = fresh_app(), fresh_app()
             key = self._leading_zero_key(x.period_start.year)
