@@ -112,6 +112,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 IS_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
+if IS_POSTGRES:
+    # Django's cursors bind parameters on the client and never prepare; the few hot paths in
+    # qijia.core.db prepare their constant statements explicitly, which psycopg allows only with
+    # a threshold set (Django's default, None, disables prepared statements altogether). Behind a
+    # pooler in transaction mode set QIJIA_DB_PREPARE=0.
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        5 if os.environ.get("QIJIA_DB_PREPARE", "1") == "1" else None
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "identity.User"

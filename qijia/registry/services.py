@@ -28,7 +28,7 @@ from qijia.identity.roles import Role
 from qijia.notifications.services import notify
 
 from . import validation as v
-from .auth import new_token_text
+from .auth import forget_token, new_token_text
 from .models import (
     ApiToken,
     ChangeCounter,
@@ -729,6 +729,7 @@ def token_revoke(*, actor: Any, token_id: int) -> ApiToken:
         audit_record(
             actor=actor, action="registry.token_revoked", obj=token, after={"prefix": token.prefix}
         )
+        forget_token(token.prefix)  # a rolled-back revocation only costs one more lookup
     return token
 
 

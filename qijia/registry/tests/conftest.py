@@ -94,3 +94,14 @@ def csv_bytes(rows: list[list[str]], encoding: str = "utf-8") -> bytes:
     for row in rows:
         writer.writerow(row)
     return out.getvalue().encode(encoding)
+
+
+@pytest.fixture
+def token_for():
+    """A department token's text for ``actor``'s department."""
+    from qijia.registry import services
+
+    def make(actor, scope="read_write"):
+        return services.token_create(actor=actor, name=f"{scope}-token", scope=scope)[1]
+
+    return make

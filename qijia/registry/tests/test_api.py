@@ -19,14 +19,6 @@ BASE = "/api/v1/registry"
 
 
 @pytest.fixture
-def token_for():
-    def make(actor, scope="read_write"):
-        return services.token_create(actor=actor, name=f"{scope}-token", scope=scope)[1]
-
-    return make
-
-
-@pytest.fixture
 def api(token_for, partner_a):
     """A client of department A with a read-write token."""
     return as_token(token_for(partner_a))
