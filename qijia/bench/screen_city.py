@@ -71,6 +71,9 @@ def run(args: argparse.Namespace) -> str:
     t_gen = time.perf_counter() - t0
     truth = json.loads((bundle / "truth.json").read_text(encoding="utf-8"))
     as_of = truth.get("as_of") or "2026-06-30"
+    from qijia.bench import host_speed
+
+    speed = host_speed()
     with tempfile.TemporaryDirectory(dir=data_dir, prefix="screen-") as tmp:
         work = Path(tmp)
         cache = work / "prints.sqlite3"
@@ -104,7 +107,8 @@ def run(args: argparse.Namespace) -> str:
 Bundle: `qijia gen-bundle --scale {scale} --seed 1` (cached in `{bundle}`; generation
 {"reused" if t_gen < 60 else f"took {t_gen:.0f} s"}), {cold["applications"]:,} applications,
 {cold["photos"]:,} photo rows, as-of {as_of}. Command: `qijia screen BUNDLE --as-of {as_of}
---out … --truth truth.json` in a child process, 2 cores.
+--out … --truth truth.json` in a child process, 2 cores. Host speed {speed:.2f} s for the reference
+loop (`qijia.bench.host_speed`, lower is faster; the registry section explains it).
 
 | run | wall time | CPU time | peak RSS (largest process) |
 |---|---|---|---|

@@ -33,11 +33,14 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import multiprocessing as mp
+import os
 import sqlite3
 import threading
 import warnings
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -76,6 +79,11 @@ MIN_INLIERS = 12
 DENSE_MAX_HASH_DISTANCE = 8
 PARALLEL_MIN_QUERIES = 20_000
 PENDING_MAX = 20_000  # codes added since the last build searched by a scan, up to this many  # query batches from this size search substrings on all cores  # window-hash distance under which the dense fallback may run
+SIFT_SCALE = 0.75  # keypoints are found on the thumbnail at this scale (cost ~ area)
+GATE_SIDE = 48  # coarse gate: longest side of the small greyscale images (pixels)
+GATE_FRACTIONS = np.linspace(0.76, 1.0, 5)  # crop sides tried by the gate, then refined
+GATE_MIN = 0.6  # below this coarse correlation a pair is not verified further (see _coarse_score)
+PARALLEL_MIN_PAIRS = 2_000  # verify in worker processes from this many candidate pairs
 CONTAINED = 0.93  # the smaller frame lies (almost) entirely inside the larger one
 MIN_COVER = 0.74  # and covers at least this share of it (spec: 80%, minus estimation error)
 MIN_NCC = 0.90  # aligned pixels agree after brightness/contrast normalisation
@@ -628,9 +636,10 @@ class _FeatureCache:
                 self._items.move_to_end(key)
                 return hit
         img = np.ascontiguousarray(fp.thumb[:, ::-1]) if mirrored else fp.thumb
-        kx = ky = 1.0
+        kx = ky = SIFT_SCALE
         if key[2] != 1.0:
-            kx, ky = np.sqrt(stretch), 1.0 / np.sqrt(stretch)
+            kx, ky = kx * np.sqrt(stretch), ky / np.sqrt(stretch)
+        if (kx, ky) != (1.0, 1.0):
             h, w = img.shape
             img = cv2.resize(
                 img,
@@ -857,6 +866,85 @@ def _judge(
     return contained and ncc >= MIN_NCC and worst >= MIN_BLOCK_NCC
 
 
+class _SmallCache:
+    """GATE_SIDE-pixel float images of thumbnails, by (sha256, mirrored); bounded."""
+
+    def __init__(self, capacity: int = 8192):
+        self.capacity = capacity
+        self._items: OrderedDict[tuple[str, bool], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, fp: PhotoPrint, mirrored: bool) -> np.ndarray:
+        key = (fp.sha256, mirrored)
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None:
+                return hit
+        thumb = _oriented(fp.thumb, mirrored)
+        h, w = thumb.shape
+        scale = GATE_SIDE / max(h, w)
+        value = cv2.resize(
+            thumb,
+            (max(int(round(w * scale)), 8), max(int(round(h * scale)), 8)),
+            interpolation=cv2.INTER_AREA,
+        ).astype(np.float32)
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.capacity:
+                self._items.popitem(last=False)
+        return value
+
+
+_SMALL = _SmallCache()
+
+
+def _crop_correlation(big: np.ndarray, small: np.ndarray, fx: float, fy: float) -> float:
+    """Best correlation of ``small`` resized to (fx, fy) of ``big``'s sides, anywhere in it."""
+    h, w = big.shape
+    tw, th = min(int(round(w * fx)), w), min(int(round(h * fy)), h)
+    tmpl = cv2.resize(small, (tw, th), interpolation=cv2.INTER_AREA)
+    return float(cv2.matchTemplate(big, tmpl, cv2.TM_CCOEFF_NORMED).max())
+
+
+def _coarse_score(a: PhotoPrint, b: PhotoPrint, flip: bool) -> float:
+    """Best normalised correlation of one photo, shrunk to any crop size the spec allows, inside
+    the other, at GATE_SIDE pixels; both ways round (either may be the crop).
+
+    A necessary condition, cheap enough for every candidate (a few ms against ~20 ms for keypoints
+    on both thumbnails): the same photograph correlates highly at this size under the right crop,
+    so a low best score rejects the pair. Crop sides are tried on a 5x5 grid, then refined around
+    the two best. Calibrated with qijia/bench/photos.py's pairs: the lowest score of a same-photo
+    pair was 0.72 (real photographs cropped and mirrored), so GATE_MIN = 0.6 leaves a margin; on
+    the city bundle about a third of the candidates that are not copies pass it. Returns the
+    first score that passes, or the best when none does.
+    """
+    step = float(GATE_FRACTIONS[1] - GATE_FRACTIONS[0]) / 2
+    best = -1.0
+    small_a, small_b = _SMALL.get(a, False), _SMALL.get(b, flip)
+    if small_a.std() < 1.0 or small_b.std() < 1.0:
+        return 1.0  # a flat picture: correlation says nothing, let verification decide
+    for big, small in ((small_a, small_b), (small_b, small_a)):
+        grid = []
+        for fx in GATE_FRACTIONS:
+            for fy in GATE_FRACTIONS:
+                if fx * fy >= 0.72:
+                    score = _crop_correlation(big, small, fx, fy)
+                    if score >= GATE_MIN:
+                        return score  # passes: verification decides, no need for the best
+                    grid.append((score, fx, fy))
+        grid.sort(reverse=True)
+        best = max(best, grid[0][0])
+        for _score, fx, fy in grid[:2]:
+            for dx in (-step, 0.0, step):
+                for dy in (-step, 0.0, step):
+                    if dx or dy:
+                        score = _crop_correlation(big, small, min(fx + dx, 1.0), min(fy + dy, 1.0))
+                        if score >= GATE_MIN:
+                            return score
+                        best = max(best, score)
+    return best
+
+
 def compare(
     a: PhotoPrint,
     b: PhotoPrint,
@@ -865,12 +953,18 @@ def compare(
 ) -> dict | None:
     """Decide whether ``a`` and ``b`` are the same photograph; returns the evidence or None.
 
-    Keypoints first (precise, any scale); a dense search over the spec's crop range when they
-    are too few. ``explain``, when given, receives the measurements of every attempt (for
+    A coarse correlation gate first (most candidates are different photos and stop there), then
+    keypoints (precise, any scale), then a dense search over the spec's crop range when they are
+    too few. ``explain``, when given, receives the measurements of every attempt (for
     tuning and for a reviewer asking why a pair was not reported).
     """
     if a.sha256 == b.sha256:
         return {"method": "identical_content", "mirrored": False}
+    coarse = max(_coarse_score(a, b, flip) for flip in mirrored)
+    if coarse < GATE_MIN:
+        if explain is not None:
+            explain.append({"method": "gate", "score": round(coarse, 3)})
+        return None
     rng = np.random.default_rng(0)
     pts_a, desc_a = _FEATURES.get(a, False)
     # A crop changes the aspect ratio by at most 1/0.8; more than that means b was resized
@@ -1006,17 +1100,55 @@ def find_duplicate_pairs(
         for x in range(len(positions)):
             for y in range(x + 1, len(positions)):
                 merged.setdefault((positions[x], positions[y]), set()).add(False)
-    results: list[tuple[Hashable, Hashable, dict]] = []
-    verdicts: dict[tuple[str, str], dict | None] = {}
+    # One verification per pair of contents, in (i, j) order so a photo's keypoints are reused
+    # by its consecutive pairs.
+    tasks: dict[tuple[str, str], tuple[int, int, tuple[bool, ...]]] = {}
     for i, j in sorted(merged):
         a, b = prints[i], prints[j]
         key = (a.sha256, b.sha256) if a.sha256 <= b.sha256 else (b.sha256, a.sha256)
-        if key not in verdicts:
-            verdicts[key] = compare(a, b, tuple(sorted(merged[(i, j)])))
+        tasks.setdefault(key, (i, j, tuple(sorted(merged[(i, j)]))))
+    verdicts = dict(zip(tasks, _verify_all(prints, list(tasks.values())), strict=True))
+    results: list[tuple[Hashable, Hashable, dict]] = []
+    for i, j in sorted(merged):
+        a, b = prints[i], prints[j]
+        key = (a.sha256, b.sha256) if a.sha256 <= b.sha256 else (b.sha256, a.sha256)
         evidence = verdicts[key]
         if evidence is not None:
             results.append((items[i][0], items[j][0], dict(evidence)))
     return results
+
+
+_WORKER_PRINTS: Sequence[PhotoPrint] = ()
+
+
+def _verify_chunk(chunk: list[tuple[int, int, tuple[bool, ...]]]) -> list[dict | None]:
+    return [compare(_WORKER_PRINTS[i], _WORKER_PRINTS[j], flips) for i, j, flips in chunk]
+
+
+def _verify_all(
+    prints: Sequence[PhotoPrint], tasks: list[tuple[int, int, tuple[bool, ...]]]
+) -> list[dict | None]:
+    """compare() for every task, on every core when there are many (worker processes forked
+    with the fingerprints in memory, so nothing but pair positions and verdicts is sent)."""
+    global _WORKER_PRINTS
+    workers = min(os.cpu_count() or 1, 8)
+    if len(tasks) < PARALLEL_MIN_PAIRS or workers < 2 or "fork" not in mp.get_all_start_methods():
+        return [compare(prints[i], prints[j], flips) for i, j, flips in tasks]
+    # Contiguous chunks keep each worker's pairs in (i, j) order (keypoint cache hits); many
+    # chunks per worker even out pairs that take the dense search.
+    size = max(len(tasks) // (workers * 16), 1)
+    chunks = [tasks[k : k + size] for k in range(0, len(tasks), size)]
+    _WORKER_PRINTS = prints
+    # One process per core already, so OpenCV's own threads would only contend; and it must be
+    # set before the fork: a forked child that touches the inherited thread pool hangs.
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+            return [verdict for part in pool.map(_verify_chunk, chunks) for verdict in part]
+    finally:
+        _WORKER_PRINTS = ()
+        cv2.setNumThreads(threads)
 
 
 class PhotoIndex:

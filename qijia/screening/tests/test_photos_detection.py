@@ -111,3 +111,36 @@ def test_photo_index_screens_new_photos_against_stored_ones(original):
     fresh = P.fingerprint_bytes(g.encode(g.source_photo(900, SIZE)))
     hits = index.query([fresh, P.fingerprint_bytes(copy)])
     assert [(pos, key) for pos, key, _extra in hits] == [(1, "orig")]
+
+
+def test_gate_stops_unrelated_pairs_before_keypoints(original_print):
+    other = P.fingerprint_bytes(g.encode(g.source_photo(9001, SIZE)))
+    explain: list = []
+    assert P.compare(original_print, other, (False, True), explain=explain) is None
+    assert [e["method"] for e in explain] == ["gate"] and explain[0]["score"] < P.GATE_MIN
+
+
+@pytest.mark.parametrize("chain", [["crop", "mirror"], ["crop", "resize", "brightness"]])
+def test_gate_lets_copies_through(original, original_print, chain):
+    copy = _copy(original, chain, seed=3)
+    flips = [True] if "mirror" in chain else [False]
+    assert P._coarse_score(original_print, copy, flips[0]) >= P.GATE_MIN
+
+
+def test_parallel_verification_gives_the_sequential_answer(original, monkeypatch):
+    prints = [P.fingerprint_bytes(original)]
+    prints += [
+        _copy(original, chain, seed=k)
+        for k, chain in enumerate(
+            [["crop"], ["mirror", "brightness"], ["resize", "reencode_jpeg"], ["crop", "mirror"]]
+        )
+    ]
+    prints += [P.fingerprint_bytes(g.encode(g.source_photo(600 + i, SIZE))) for i in range(4)]
+    items = list(enumerate(prints))
+    monkeypatch.setattr(P, "PARALLEL_MIN_PAIRS", 10**9)
+    sequential = P.find_duplicate_pairs(items)
+    monkeypatch.setattr(P, "PARALLEL_MIN_PAIRS", 1)
+    monkeypatch.setattr(P.os, "cpu_count", lambda: 2)
+    parallel = P.find_duplicate_pairs(items)
+    assert parallel == sequential
+    assert {(a, b) for a, b, _ in sequential} >= {(0, 1), (0, 2), (0, 3), (0, 4)}
