@@ -122,16 +122,28 @@ class CheckQuery(Schema):
     summary="查询一家企业在某日是否在名单中",
     operation_id="registry_check",
 )
-def check(request: HttpRequest, params: Query[CheckQuery]) -> dict[str, Any]:
+def check(request: HttpRequest, params: Query[CheckQuery]) -> HttpResponse:
     on = params.on or timezone.localdate()
     entries = selectors.registry_check(uscc=params.uscc, on=on, actor=_actor(request))
     code = entries[0].uscc if entries else params.uscc.strip().upper()
-    return {
-        "uscc": code,
-        "on": on,
-        "listed": bool(entries),
-        "entries": [entry_out(e, on) for e in entries],
-    }
+    return _json(
+        {
+            "uscc": code,
+            "on": on,
+            "listed": bool(entries),
+            "entries": [entry_out(e, on) for e in entries],
+        }
+    )
+
+
+def _json(body: dict[str, Any]) -> HttpResponse:
+    """The checks' bodies rendered directly (their shapes are CheckOut and BulkCheckOut, as
+    documented): re-validating what the server just built costs the single check a tenth of its
+    time and doubles the response time of a 10,000-code check."""
+    return HttpResponse(
+        json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False),
+        content_type="application/json; charset=utf-8",
+    )
 
 
 @router.post(
@@ -152,12 +164,7 @@ def check_bulk(request: HttpRequest, payload: BulkCheckIn) -> HttpResponse:
             for code, rows in result.listed.items()
         ],
     }
-    # Rendered directly (the shape is BulkCheckOut, as documented): re-validating thousands of
-    # entries the server just built would double the response time of a 10,000-code check.
-    return HttpResponse(
-        json.dumps(body, cls=DjangoJSONEncoder, ensure_ascii=False),
-        content_type="application/json; charset=utf-8",
-    )
+    return _json(body)
 
 
 @router.get(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -91,17 +92,27 @@ def test_token_text_carries_a_lookup_prefix_and_only_the_hash_is_kept():
     assert new_token_text()[0] != text
 
 
-@given(
-    st.one_of(
-        st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXYZIOSVabc ", min_size=0, max_size=20),
-        st.integers(0, 10**9).map(make_uscc),
-    )
+RAW_CODES = st.one_of(
+    st.text(alphabet="0123456789ABCDEFGHJKLMNPQRTUWXYZIOSVabc ９Ａ", min_size=0, max_size=20),
+    st.integers(0, 10**9).map(make_uscc),
 )
-def test_fast_bulk_validation_agrees_with_the_identifier_rule(raw):
-    from qijia.core.identifiers import is_valid_uscc, normalize_uscc
-    from qijia.registry.selectors import _fast_uscc
 
-    fast = _fast_uscc(raw)
-    assert (fast is not None) == is_valid_uscc(raw)
-    if fast is not None:
-        assert fast == normalize_uscc(raw)
+
+@given(st.lists(RAW_CODES, max_size=25))
+def test_fast_bulk_validation_agrees_with_the_identifier_rule(raws):
+    from qijia.core.errors import ValidationFailed
+    from qijia.core.identifiers import is_valid_uscc, normalize_uscc
+    from qijia.registry.selectors import _fast_usccs, validate_codes
+
+    for raw, fast in zip(raws, _fast_usccs(raws), strict=True):
+        if fast is not None:
+            assert is_valid_uscc(raw) and fast == normalize_uscc(raw)
+        elif raw.strip().isascii():  # the fast path is exact on ASCII; the rest is rechecked
+            assert not is_valid_uscc(raw)
+    invalid = {f"uscc[{i}]" for i, raw in enumerate(raws) if not is_valid_uscc(raw)}
+    if invalid:
+        with pytest.raises(ValidationFailed) as caught:
+            validate_codes(raws)
+        assert set(caught.value.fields) == invalid or len(caught.value.fields) == 200
+    else:
+        assert validate_codes(raws) == [normalize_uscc(raw) for raw in raws]
