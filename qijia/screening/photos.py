@@ -37,6 +37,7 @@ import multiprocessing as mp
 import os
 import sqlite3
 import threading
+import types
 import warnings
 from collections import OrderedDict
 from collections.abc import Hashable, Sequence
@@ -462,9 +463,18 @@ def _mih_search_impl(
         )
 
 
-_mih_search = numba.njit(cache=True, parallel=True)(_mih_search_impl)
+def _named(func, name: str):  # type: ignore[no-untyped-def]
+    """A copy of ``func`` under another name. numba's on-disk cache is keyed by the function's
+    qualified name and signature, not by the compile options: two jits of one function share one
+    cache entry, and the parallel kernel silently ran the serial code when that was cached first."""
+    copy = types.FunctionType(func.__code__, func.__globals__, name, func.__defaults__)
+    copy.__qualname__ = name
+    return copy
+
+
+_mih_search = numba.njit(cache=True, parallel=True)(_named(_mih_search_impl, "_mih_search_par"))
 #: The same on one core: for small query batches threads cost more than they save.
-_mih_search_serial = numba.njit(cache=True)(_mih_search_impl)
+_mih_search_serial = numba.njit(cache=True)(_named(_mih_search_impl, "_mih_search_one"))
 
 
 class HashIndex:
