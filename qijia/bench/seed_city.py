@@ -20,32 +20,13 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parents[2]
+from qijia.bench import ROOT, scratch_database
+
 #: The steps measured: the registry city every later benchmark runs on. Other contexts' demo
 #: steps (registry lists, programmes...) are small and benchmarked by their own topics.
 FOUNDATION_STEPS = ("demo.org_units", "demo.registry")
 BASELINE_SAMPLE = 100  # enterprises; with their persons, roles, holdings and 60 months each
-
-
-def _admin_url() -> str:
-    url = os.environ.get("QIJIA_BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        url = "postgres://postgres@127.0.0.1:5432/postgres"
-    return url
-
-
-def _with_db(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + name))
-
-
-def _admin(url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_with_db(url, "postgres"), autocommit=True) as conn:
-        conn.execute(sql)
 
 
 def _manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -143,19 +124,7 @@ def baseline(sample: int) -> dict[str, Any]:
 def run(args: argparse.Namespace) -> str:
     quick = bool(getattr(args, "quick", False))
     enterprises = 20_000 if quick else 200_000
-    admin = _admin_url()
-    name = f"qijia_bench_seed_{os.getpid()}"
-    url = _with_db(admin, name)
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "QIJIA_TESTING": "1",
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "PYTHONPATH": str(ROOT),
-    }
-    _admin(admin, f'DROP DATABASE IF EXISTS "{name}"')
-    _admin(admin, f'CREATE DATABASE "{name}"')
-    try:
+    with scratch_database("seed") as env:
         started = time.perf_counter()
         _manage(env, "migrate", "--noinput", "-v", "0")
         migrate_seconds = time.perf_counter() - started
@@ -192,8 +161,6 @@ def run(args: argparse.Namespace) -> str:
             if proc.returncode:
                 raise RuntimeError(f"seed failed ({proc.returncode}): {output[-2000:]}")
             report = json.loads(report_json.read_text())
-    finally:
-        _admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return _section(report, naive, wall, migrate_seconds, quick)
 
 
