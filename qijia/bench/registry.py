@@ -30,9 +30,9 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parents[2]
+from qijia.bench import ROOT, host_speed, scratch_database
+
 ENTRIES = 100_000
 BULK_CODES = 10_000
 LISTED_SHARE = 0.10  # of the bulk codes, this share is listed today
@@ -40,24 +40,6 @@ RATE = 500  # requests per second for the load phase
 WORKERS = 2  # granian worker processes (one per core) ...
 THREADS = 1  # ... each running Django in this many threads (more only contend for the GIL)
 USERS = 10  # keep-alive client connections
-
-
-def _admin_url() -> str:
-    url = os.environ.get("QIJIA_BENCH_DATABASE_URL") or os.environ.get("DATABASE_URL", "")
-    if not url.startswith(("postgres://", "postgresql://")):
-        url = "postgres://postgres@127.0.0.1:5432/postgres"
-    return url
-
-
-def _with_db(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path="/" + name))
-
-
-def _admin(url: str, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_with_db(url, "postgres"), autocommit=True) as conn:
-        conn.execute(sql)
 
 
 # --- phase run inside the scratch database (a subprocess with Django set up) ------------------
@@ -340,20 +322,7 @@ def load(env: dict[str, str], data: dict[str, Any], seconds: int, tmp: Path) -> 
 def run(args: argparse.Namespace) -> str:
     quick = bool(getattr(args, "quick", False))
     seconds = 15 if quick else 60
-    admin = _admin_url()
-    name = f"qijia_bench_registry_{os.getpid()}"
-    url = _with_db(admin, name)
-    env = {
-        **os.environ,
-        "DATABASE_URL": url,
-        "QIJIA_TESTING": "1",
-        "DJANGO_SETTINGS_MODULE": "config.settings",
-        "PYTHONPATH": str(ROOT),
-    }
-    env.pop("REDIS_URL", None)
-    _admin(admin, f'DROP DATABASE IF EXISTS "{name}"')
-    _admin(admin, f'CREATE DATABASE "{name}"')
-    try:
+    with scratch_database("registry") as env:
         subprocess.run([sys.executable, str(ROOT / "manage.py"), "migrate", "--noinput", "-v", "0"],
                        env=env, cwd=ROOT, check=True, capture_output=True, text=True)  # fmt: skip
         with tempfile.TemporaryDirectory() as tmp_name:
@@ -367,15 +336,11 @@ def run(args: argparse.Namespace) -> str:
                 raise RuntimeError(f"in-process phase failed: {proc.stderr[-2000:]}")
             measured = json.loads(out.read_text(encoding="utf-8"))
             env_server = {k: v for k, v in env.items() if k != "QIJIA_TESTING"}
-            from qijia.bench import host_speed
-
             speed = host_speed()
             load_before = os.getloadavg()[0]
             loaded = load(env_server, measured["data"], seconds, tmp)
             loaded["loadavg"] = (load_before, os.getloadavg()[0])
             loaded["host_speed"] = speed
-    finally:
-        _admin(admin, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     return _section(measured["bulk"], loaded, len(measured["data"]["listed"]))
 
 
@@ -394,8 +359,8 @@ index `registry_check_idx (uscc, valid_from, valid_to) WHERE revoked_at IS NULL`
 
 **Bulk check, 10,000 codes** ({int(BULK_CODES * LISTED_SHARE):,} listed), `POST
 /api/v1/registry/check/bulk` in process with a department token: token lookup, validation of
-every code, one prepared query (the codes as one text parameter), one audit-chain append listing
-every code plus 10,000 query-log rows (COPY), JSON rendering.
+every code, one prepared query (the codes as one text parameter), one audit-chain append with the
+codes' digest plus 10,000 query-log rows (COPY) sealed by it, JSON rendering.
 
 | path | median | worst of {len(bulk["bulk_ms"])} | target |
 |---|---|---|---|

@@ -332,7 +332,7 @@ class CheckLog(models.Model):
     """One row per enterprise asked about: who asked, when, for which date, and the answer.
 
     Written in the request's own transaction and append-only, so no check goes unrecorded. A bulk
-    check also appends one audit-chain event listing every code (``audit_seq``). Single checks do
+    check also appends one audit-chain event carrying the sha256 of its codes (``audit_seq``). Single checks do
     not take the chain lock on the hot path: ``checklog_seal`` appends one chain event per batch
     of unsealed rows carrying their sha256 (``sealed_seq``), which makes them tamper-evident.
     """
