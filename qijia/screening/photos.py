@@ -39,10 +39,11 @@ import sqlite3
 import threading
 import warnings
 from collections import OrderedDict
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numba
@@ -609,50 +610,22 @@ def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 # Verification
 
 
-class _FeatureCache:
-    """SIFT keypoints of thumbnails, by (sha256, mirrored); bounded so 20,000 photos fit."""
+class _Bounded:
+    """Values derived from one photo (keypoints, small images), computed once and kept for the
+    pairs that follow, least recently used dropped first; safe to share between threads."""
 
-    def __init__(self, capacity: int = 4096):
+    def __init__(self, capacity: int):
         self.capacity = capacity
-        self._items: OrderedDict[tuple[str, bool], tuple[np.ndarray, np.ndarray]] = OrderedDict()
-        self._sift = cv2.SIFT_create(nfeatures=400, contrastThreshold=0.02)
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(
-        self, fp: PhotoPrint, mirrored: bool, stretch: float = 1.0
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Keypoints (in thumbnail coordinates) and descriptors.
-
-        ``stretch`` resamples the thumbnail to an aspect ratio ``stretch`` times its own first:
-        SIFT is not invariant to a resize that changes the aspect ratio, so a copy resized
-        unevenly is matched after undoing that.
-        """
-        key = (fp.sha256, mirrored, round(stretch, 3))
+    def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
         with self._lock:
             hit = self._items.get(key)
             if hit is not None:
                 self._items.move_to_end(key)
                 return hit
-        img = np.ascontiguousarray(fp.thumb[:, ::-1]) if mirrored else fp.thumb
-        kx = ky = SIFT_SCALE
-        if key[2] != 1.0:
-            kx, ky = kx * np.sqrt(stretch), ky / np.sqrt(stretch)
-        if (kx, ky) != (1.0, 1.0):
-            h, w = img.shape
-            img = cv2.resize(
-                img,
-                (max(int(round(w * kx)), 8), max(int(round(h * ky)), 8)),
-                interpolation=cv2.INTER_AREA if ky < 1 else cv2.INTER_CUBIC,
-            )
-            kx, ky = img.shape[1] / w, img.shape[0] / h
-        with self._lock:
-            keypoints, desc = self._sift.detectAndCompute(img, None)
-        pts = np.array([k.pt for k in keypoints], dtype=np.float32).reshape(-1, 2)
-        pts /= np.array([kx, ky], dtype=np.float32)
-        if desc is None:
-            desc = np.empty((0, 128), dtype=np.float32)
-        # SIFT descriptor entries are 0..255: uint8 keeps 4,096 photos' features in ~200 MB.
-        value = (pts, np.clip(np.rint(desc), 0, 255).astype(np.uint8))
+        value = compute()
         with self._lock:
             self._items[key] = value
             while len(self._items) > self.capacity:
@@ -660,7 +633,51 @@ class _FeatureCache:
         return value
 
 
-_FEATURES = _FeatureCache()
+# SIFT descriptor entries are 0..255: kept as uint8, 4,096 photos' features take ~200 MB.
+_FEATURES = _Bounded(4096)
+_SIFT = cv2.SIFT_create(nfeatures=400, contrastThreshold=0.02)
+_SIFT_LOCK = threading.Lock()  # one detector object, not safe to call from two threads
+
+
+def _features(
+    fp: PhotoPrint, mirrored: bool, stretch: float = 1.0
+) -> tuple[np.ndarray, np.ndarray]:
+    """SIFT keypoints (in thumbnail coordinates) and descriptors of a thumbnail, cached.
+
+    ``stretch`` resamples the thumbnail to an aspect ratio ``stretch`` times its own first:
+    SIFT is not invariant to a resize that changes the aspect ratio, so a copy resized
+    unevenly is matched after undoing that.
+    """
+    stretch = round(stretch, 3)
+    return _FEATURES.get(
+        (fp.sha256, mirrored, stretch), lambda: _compute_features(fp, mirrored, stretch)
+    )
+
+
+def _compute_features(
+    fp: PhotoPrint, mirrored: bool, stretch: float
+) -> tuple[np.ndarray, np.ndarray]:
+    img = _oriented(fp.thumb, mirrored)
+    kx = ky = SIFT_SCALE
+    if stretch != 1.0:
+        kx, ky = kx * np.sqrt(stretch), ky / np.sqrt(stretch)
+    if (kx, ky) != (1.0, 1.0):
+        h, w = img.shape
+        img = cv2.resize(
+            img,
+            (max(int(round(w * kx)), 8), max(int(round(h * ky)), 8)),
+            interpolation=cv2.INTER_AREA if ky < 1 else cv2.INTER_CUBIC,
+        )
+        kx, ky = img.shape[1] / w, img.shape[0] / h
+    with _SIFT_LOCK:
+        keypoints, desc = _SIFT.detectAndCompute(img, None)
+    pts = np.array([k.pt for k in keypoints], dtype=np.float32).reshape(-1, 2)
+    pts /= np.array([kx, ky], dtype=np.float32)
+    if desc is None:
+        desc = np.empty((0, 128), dtype=np.float32)
+    return pts, np.clip(np.rint(desc), 0, 255).astype(np.uint8)
+
+
 _MATCHER = cv2.BFMatcher(cv2.NORM_L2)
 
 
@@ -864,36 +881,23 @@ def _judge(
     return contained and ncc >= MIN_NCC and worst >= MIN_BLOCK_NCC
 
 
-class _SmallCache:
-    """GATE_SIDE-pixel float images of thumbnails, by (sha256, mirrored); bounded."""
+_SMALL = _Bounded(8192)  # GATE_SIDE-pixel float images, ~7 KB each
 
-    def __init__(self, capacity: int = 8192):
-        self.capacity = capacity
-        self._items: OrderedDict[tuple[str, bool], np.ndarray] = OrderedDict()
-        self._lock = threading.Lock()
 
-    def get(self, fp: PhotoPrint, mirrored: bool) -> np.ndarray:
-        key = (fp.sha256, mirrored)
-        with self._lock:
-            hit = self._items.get(key)
-            if hit is not None:
-                return hit
+def _small(fp: PhotoPrint, mirrored: bool) -> np.ndarray:
+    """The thumbnail (mirrored if asked) shrunk to GATE_SIDE pixels on its longest side, cached."""
+
+    def compute() -> np.ndarray:
         thumb = _oriented(fp.thumb, mirrored)
         h, w = thumb.shape
         scale = GATE_SIDE / max(h, w)
-        value = cv2.resize(
+        return cv2.resize(
             thumb,
             (max(int(round(w * scale)), 8), max(int(round(h * scale)), 8)),
             interpolation=cv2.INTER_AREA,
         ).astype(np.float32)
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self.capacity:
-                self._items.popitem(last=False)
-        return value
 
-
-_SMALL = _SmallCache()
+    return _SMALL.get((fp.sha256, mirrored), compute)
 
 
 def _crop_correlation(big: np.ndarray, small: np.ndarray, fx: float, fy: float) -> float:
@@ -918,7 +922,7 @@ def _coarse_score(a: PhotoPrint, b: PhotoPrint, flip: bool) -> float:
     """
     step = float(GATE_FRACTIONS[1] - GATE_FRACTIONS[0]) / 2
     best = -1.0
-    small_a, small_b = _SMALL.get(a, False), _SMALL.get(b, flip)
+    small_a, small_b = _small(a, False), _small(b, flip)
     if small_a.std() < 1.0 or small_b.std() < 1.0:
         return 1.0  # a flat picture: correlation says nothing, let verification decide
     for big, small in ((small_a, small_b), (small_b, small_a)):
@@ -964,13 +968,13 @@ def compare(
             explain.append({"method": "gate", "score": round(coarse, 3)})
         return None
     rng = np.random.default_rng(0)
-    pts_a, desc_a = _FEATURES.get(a, False)
+    pts_a, desc_a = _features(a, False)
     # A crop changes the aspect ratio by at most 1/0.8; more than that means b was resized
     # unevenly, so b is also matched after stretching it back to a's aspect ratio.
     ratio = (a.width / a.height) / (b.width / b.height)
     stretches = [1.0] if 1 / 1.15 < ratio < 1.15 else [1.0, ratio]
     for flip, stretch in ((f, st) for f in mirrored for st in stretches):
-        pts_b, desc_b = _FEATURES.get(b, flip, stretch)
+        pts_b, desc_b = _features(b, flip, stretch)
         if len(desc_a) < 2 or len(desc_b) < 2:
             continue
         knn = _MATCHER.knnMatch(desc_a.astype(np.float32), desc_b.astype(np.float32), k=2)
