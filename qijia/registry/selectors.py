@@ -89,6 +89,10 @@ CHECKLOG_COLUMNS = (
     "audit_seq", "sealed_seq", "asked_at", "actor_label", "org_unit_label", "channel", "uscc",
     "on_date", "listed", "bulk",
 )  # fmt: skip
+CHECKLOG_INSERT = (
+    f"INSERT INTO {CheckLog._meta.db_table} ({', '.join(CHECKLOG_COLUMNS)}) "
+    f"VALUES ({', '.join(['%s'] * len(CHECKLOG_COLUMNS))})"
+)
 
 
 def _copy_text(value: Any) -> str:
@@ -119,8 +123,7 @@ def _log_checks(
         code = codes[0]
         # A constant, prepared INSERT: CheckLog.objects.create would compile it every request.
         execute(
-            f"INSERT INTO {CheckLog._meta.db_table} ({', '.join(CHECKLOG_COLUMNS)}) "
-            f"VALUES ({', '.join(['%s'] * len(CHECKLOG_COLUMNS))})",
+            CHECKLOG_INSERT,
             [None, None, timezone.now(), fields["actor_label"], fields["org_unit_label"],
              ctx.channel, code, on, code in listed, False],
         )  # fmt: skip
@@ -158,7 +161,7 @@ def _log_checks(
             with (
                 connection.cursor() as cursor,
                 cursor.cursor.copy(
-                    f"COPY registry_checklog ({', '.join(CHECKLOG_COLUMNS)}) FROM STDIN"
+                    f"COPY {CheckLog._meta.db_table} ({', '.join(CHECKLOG_COLUMNS)}) FROM STDIN"
                 ) as copy,
             ):
                 copy.write(block)
