@@ -374,7 +374,6 @@ def _mih_chunk(
     masks,
     radius,
     flips,
-    min_id,
     out_q,
     out_id,
     out_d,
@@ -383,7 +382,7 @@ def _mih_chunk(
 
     A code found through substring c is reported only if no earlier substring was within
     ``flips`` bits of the query (that substring reported it already): no duplicates without a
-    hash set. ``min_id[q]`` skips stored rows below it (a self-join reports i < j once).
+    hash set.
     """
     cap = len(out_q)
     n = 0
@@ -391,7 +390,6 @@ def _mih_chunk(
     mask_c = (np.uint64(1) << np.uint64(widths[c])) - np.uint64(1)
     for qi in range(len(queries)):
         q = queries[qi]
-        floor = min_id[qi]
         qc = (q >> shift) & mask_c
         for m in masks:
             if m > mask_c:  # masks ascend; wider than this substring from here on
@@ -401,9 +399,6 @@ def _mih_chunk(
                 x = sorted_codes[c, k] ^ q
                 d = _popcount64(x)
                 if d > radius:
-                    continue
-                row = sorted_ids[c, k]  # read only on a hit: one cache miss less per bucket
-                if row < floor:
                     continue
                 duplicate = False
                 for e in range(c):
@@ -418,7 +413,7 @@ def _mih_chunk(
                 if n == cap:
                     return -1
                 out_q[n] = qi
-                out_id[n] = row
+                out_id[n] = sorted_ids[c, k]  # read only on a hit: one cache miss less
                 out_d[n] = d
                 n += 1
     return n
@@ -434,7 +429,6 @@ def _mih_search_impl(
     masks,
     radius,
     flips,
-    min_id,
     cap,
     out_q,
     out_id,
@@ -454,9 +448,95 @@ def _mih_search_impl(
             masks,
             radius,
             flips,
-            min_id,
             out_q[c * cap : (c + 1) * cap],
             out_id[c * cap : (c + 1) * cap],
+            out_d[c * cap : (c + 1) * cap],
+        )
+
+
+@numba.njit(cache=True)
+def _join_chunk(
+    c, shifts, widths, sorted_codes, sorted_ids, starts, masks, radius, flips, out_i, out_j, out_d
+):  # pragma: no cover - compiled
+    """Every close pair (i < j) through substring ``c``; the count, or -1 if the buffer is full.
+
+    A self-join needs no queries: each pair of buckets within ``flips`` bits is visited once
+    (b <= b ^ mask), and two contiguous runs of stored codes are compared, half the work of
+    searching every code against the index. Duplicates across substrings are dropped as in
+    ``_mih_chunk``.
+    """
+    cap = len(out_i)
+    n = 0
+    mask_c = (np.uint64(1) << np.uint64(widths[c])) - np.uint64(1)
+    for b in range(np.int64(mask_c) + 1):
+        s0 = starts[c, b]
+        e0 = starts[c, b + 1]
+        if s0 == e0:
+            continue
+        for m in masks:
+            if m > mask_c:
+                break
+            b2 = np.int64(np.uint64(b) ^ m)
+            if b2 < b:
+                continue
+            e1 = starts[c, b2 + 1]
+            for k0 in range(s0, e0):
+                a = sorted_codes[c, k0]
+                for k1 in range(k0 + 1 if b2 == b else starts[c, b2], e1):
+                    x = sorted_codes[c, k1] ^ a
+                    d = _popcount64(x)
+                    if d > radius:
+                        continue
+                    duplicate = False
+                    for e in range(c):
+                        part = (x >> np.uint64(shifts[e])) & (
+                            (np.uint64(1) << np.uint64(widths[e])) - np.uint64(1)
+                        )
+                        if _popcount64(part) <= flips:
+                            duplicate = True
+                            break
+                    if duplicate:
+                        continue
+                    if n == cap:
+                        return -1
+                    i = sorted_ids[c, k0]
+                    j = sorted_ids[c, k1]
+                    out_i[n] = min(i, j)
+                    out_j[n] = max(i, j)
+                    out_d[n] = d
+                    n += 1
+    return n
+
+
+@numba.njit(cache=True, parallel=True)
+def _self_join(
+    shifts,
+    widths,
+    sorted_codes,
+    sorted_ids,
+    starts,
+    masks,
+    radius,
+    flips,
+    cap,
+    out_i,
+    out_j,
+    out_d,
+    counts,
+):  # pragma: no cover - compiled
+    for c in numba.prange(len(shifts)):
+        counts[c] = _join_chunk(
+            c,
+            shifts,
+            widths,
+            sorted_codes,
+            sorted_ids,
+            starts,
+            masks,
+            radius,
+            flips,
+            out_i[c * cap : (c + 1) * cap],
+            out_j[c * cap : (c + 1) * cap],
             out_d[c * cap : (c + 1) * cap],
         )
 
@@ -540,40 +620,17 @@ class HashIndex:
             self.layout = (m, flips)
         return self._tables
 
-    def _run(
-        self, queries: np.ndarray, min_id: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _run(self, queries: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         shifts, widths, sorted_codes, sorted_ids, starts, masks, flips = self._build()
         queries = np.ascontiguousarray(queries, dtype=np.uint64)
-        m = len(shifts)
-        cap = max(4096, 2 * len(queries))
-        while True:
-            out_q = np.empty(m * cap, dtype=np.int64)
-            out_id = np.empty(m * cap, dtype=np.int64)
-            out_d = np.empty(m * cap, dtype=np.int32)
-            counts = np.zeros(m, dtype=np.int64)
+
+        def kernel(cap, out_q, out_id, out_d, counts):
             _mih_search(
-                queries,
-                shifts,
-                widths,
-                sorted_codes,
-                sorted_ids,
-                starts,
-                masks,
-                self.radius,
-                flips,
-                min_id,
-                cap,
-                out_q,
-                out_id,
-                out_d,
-                counts,
-            )
-            if (counts >= 0).all():
-                break
-            cap *= 4
-        keep = np.concatenate([np.arange(c * cap, c * cap + counts[c]) for c in range(m)])
-        return out_q[keep], out_id[keep], out_d[keep]
+                queries, shifts, widths, sorted_codes, sorted_ids, starts, masks, self.radius,
+                flips, cap, out_q, out_id, out_d, counts,
+            )  # fmt: skip
+
+        return _collect(kernel, len(shifts), max(4096, 2 * len(queries)))
 
     def search(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(query row, index row, distance) for every indexed code within the radius."""
@@ -581,7 +638,7 @@ class HashIndex:
             empty = np.empty(0, dtype=np.int64)
             return empty, empty, empty.astype(np.int32)
         codes = np.asarray(codes, dtype=np.uint64).ravel()
-        rows, ids, dist = self._run(codes, np.zeros(len(codes), dtype=np.int64))
+        rows, ids, dist = self._run(codes)
         pending = self._pending()
         if not len(pending):
             return rows, ids, dist
@@ -594,11 +651,34 @@ class HashIndex:
 
     def self_join(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every pair (i < j) of indexed codes within the radius."""
-        codes = self.codes
-        if not len(codes):
+        if not self.ntotal:
             empty = np.empty(0, dtype=np.int64)
             return empty, empty, empty.astype(np.int32)
-        return self._run(codes, np.arange(1, len(codes) + 1, dtype=np.int64))
+        shifts, widths, sorted_codes, sorted_ids, starts, masks, flips = self._build(force=True)
+
+        def kernel(cap, out_i, out_j, out_d, counts):
+            _self_join(
+                shifts, widths, sorted_codes, sorted_ids, starts, masks, self.radius, flips, cap,
+                out_i, out_j, out_d, counts,
+            )  # fmt: skip
+
+        return _collect(kernel, len(shifts), max(4096, self.ntotal))
+
+
+def _collect(kernel, parts: int, cap: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Run a search kernel that writes each substring's hits into its own slice of ``cap``
+    rows (count -1 when a slice overflows: run again with larger slices) and join the slices."""
+    while True:
+        out_a = np.empty(parts * cap, dtype=np.int64)
+        out_b = np.empty(parts * cap, dtype=np.int64)
+        out_d = np.empty(parts * cap, dtype=np.int32)
+        counts = np.zeros(parts, dtype=np.int64)
+        kernel(cap, out_a, out_b, out_d, counts)
+        if (counts >= 0).all():
+            break
+        cap *= 4
+    keep = np.concatenate([np.arange(c * cap, c * cap + counts[c]) for c in range(parts)])
+    return out_a[keep], out_b[keep], out_d[keep]
 
 
 def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
