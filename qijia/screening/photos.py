@@ -554,7 +554,8 @@ class HashIndex:
     flipped finds every code within the radius as long as m * (f + 1) > radius (pigeonhole),
     reading a few hundred small buckets instead of the whole index. m and f are chosen for the
     index size (``_layout``). Codes are stored sorted per substring, so a bucket is one
-    contiguous run; the loop is compiled with numba, one substring per core.
+    contiguous run; the loop is compiled with numba, one substring per core. The self-join
+    compares bucket with bucket instead of searching every code (``_join_chunk``).
     """
 
     def __init__(self, radius: int = CANDIDATE_RADIUS):
