@@ -15,6 +15,7 @@ import os
 import pkgutil
 import platform
 import re
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -64,31 +65,45 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", help="run only these topics (repeatable)")
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
     parser.add_argument("--data-dir", default=str(DOC.parent.parent / "bench-data"))
+    parser.add_argument("--topic", help=argparse.SUPPRESS)  # run one topic in this process
     args, _ = parser.parse_known_args(argv)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     Path(args.data_dir).mkdir(parents=True, exist_ok=True)
-    selected = args.only or topics()
+    if args.topic:
+        return _run_topic(args.topic, args)
+    # Each topic in a fresh process: a child spawned by a large process starts with that
+    # process's peak RSS in its own ru_maxrss (Linux keeps it across exec), and one topic's heap
+    # and garbage would otherwise be measured in the next one's memory and time.
     failures = 0
-    for topic in selected:
-        module = importlib.import_module(f"qijia.bench.{topic}")
-        if not hasattr(module, "run"):
-            continue
+    for topic in args.only or topics():
         print(f"== {topic}", file=sys.stderr, flush=True)
-        started = time.perf_counter()
-        try:
-            body = module.run(args)
-        except Exception as exc:  # a failed benchmark is reported, the others still run
-            failures += 1
-            body = f"## {topic}\n\nFAILED: `{type(exc).__name__}: {exc}`"
-        elapsed = time.perf_counter() - started
-        body += f"\n\n_Run {dt.datetime.now():%Y-%m-%d %H:%M}, {elapsed:.0f} s, on {machine()}._"
-        # Read again now: a benchmark runs for minutes and other sections may have changed meanwhile.
-        text = DOC.read_text(encoding="utf-8") if DOC.exists() else HEADER
-        if not text.startswith("# Benchmarks"):
-            text = HEADER + "\n" + text
-        DOC.write_text(replace_section(text, topic, body), encoding="utf-8")
+        cmd = [sys.executable, "-m", "qijia.bench", "--topic", topic, "--data-dir", args.data_dir]
+        failures += (
+            subprocess.run(cmd + (["--quick"] if args.quick else []), check=False).returncode != 0
+        )
     print(f"wrote {DOC}", file=sys.stderr)
     return 1 if failures else 0
+
+
+def _run_topic(topic: str, args: argparse.Namespace) -> int:
+    module = importlib.import_module(f"qijia.bench.{topic}")
+    if not hasattr(module, "run"):
+        return 0
+    started = time.perf_counter()
+    failed = False
+    try:
+        body = module.run(args)
+    except Exception as exc:  # a failed benchmark is reported in its section
+        failed = True
+        body = f"## {topic}\n\nFAILED: `{type(exc).__name__}: {exc}`"
+    elapsed = time.perf_counter() - started
+    body += f"\n\n_Run {dt.datetime.now():%Y-%m-%d %H:%M}, {elapsed:.0f} s, on {machine()}._"
+    # Read again now: a benchmark runs for minutes and other sections may have changed meanwhile.
+    text = DOC.read_text(encoding="utf-8") if DOC.exists() else HEADER
+    if not text.startswith("# Benchmarks"):
+        text = HEADER + "\n" + text
+    DOC.write_text(replace_section(text, topic, body), encoding="utf-8")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -11,12 +11,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
-import resource
 import time
 
 import numpy as np
 
 from qijia.core.identifiers import uscc_check_char
+from qijia.core.memory import peak_rss_mib
 from qijia.screening.detectors import relations
 from qijia.screening.model import (
     ApplicationRow,
@@ -203,7 +203,7 @@ def run(args: argparse.Namespace) -> str:
     t_nx_bidir = (time.perf_counter() - t0) / len(bidir_idx)
     nx_best = min(t_nx_bidir, t_nx_cutoff)
     nx_all = nx_best * len(pairs)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak = peak_rss_mib()["main"]
     ours = t_build + t_detect
     return f"""## Relations: related-party suppliers (issue 3)
 

@@ -55,9 +55,9 @@ def _screen(bundle: Path, as_of: str, cache: Path, work: Path, tag: str) -> dict
     data = json.loads(stats.read_text(encoding="utf-8"))
     data["wall"] = wall
     data["cpu"] = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    # ru_maxrss of children is the largest child so far (KiB); the cold run comes first and
-    # is the larger one, so this is that run's peak (the photo workers are separate children).
-    data["peak_mib"] = after.ru_maxrss / 1024
+    # The command's own peak (VmHWM) and its largest worker's, as it reports them: this
+    # process's children figure would start at this process's own peak.
+    data["peak_mib"] = max(data["peak_rss_mib"].values())
     return data
 
 

@@ -86,6 +86,7 @@ def _screen_parser() -> argparse.ArgumentParser:
 
 def screen_command(argv: list[str]) -> int:
     args = _screen_parser().parse_args(argv)
+    from qijia.core.memory import peak_rss_mib
     from qijia.screening import scoring
     from qijia.screening.bundle import BundleError, load_bundle
     from qijia.screening.engine import findings_document, fingerprint_photos, screen
@@ -153,6 +154,7 @@ def screen_command(argv: list[str]) -> int:
         "applications": len(bundle.applications),
         "photos": len(bundle.photos),
         "counts": dict(sorted(counts.items())),
+        "peak_rss_mib": peak_rss_mib(),
     }
     if truth is not None:
         predicted = scoring.finding_keys(findings)

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from qijia.core.memory import peak_rss_mib
 from qijia.screening.bundle import COLUMNS as BUNDLE_COLUMNS
 from qijia.screening.model import KINDS
 
@@ -176,22 +177,13 @@ def generate_bundle(
         "decoys": len([e for e in w.expectations if not e.present]),
         "index_hashes": index_info,
         "seconds": {**timings, "total": total},
-        "peak_rss_mib": _peak_rss_mib(),
+        "peak_rss_mib": peak_rss_mib(),
     }
     if progress:
         print(
             f"生成用时 {total:.1f} 秒（{json.dumps(timings, ensure_ascii=False)}）", file=sys.stderr
         )
     return summary
-
-
-def _peak_rss_mib() -> dict[str, float]:
-    """Peak resident memory of this process and of the largest photo worker (MiB)."""
-    import resource
-
-    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    return {"main": round(own, 1), "largest_worker": round(workers, 1)}
 
 
 def ensure_bundle(

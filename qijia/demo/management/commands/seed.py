@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import resource
 import time
 from pathlib import Path
 from typing import IO, Any, cast
@@ -12,6 +11,7 @@ from typing import IO, Any, cast
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from qijia.core.errors import DomainError
+from qijia.core.memory import peak_rss_mib
 from qijia.demo import generator
 from qijia.demo.steps import SCALES, SeedContext, SeedStepError, registered_steps, run_steps
 from qijia.enterprises.models import Enterprise
@@ -97,8 +97,8 @@ class Command(BaseCommand):
             message = cause.message if isinstance(cause, DomainError) else str(cause)
             raise CommandError(f"种子数据步骤 {exc.step} 失败，已全部回滚：{message}") from exc
         elapsed = time.perf_counter() - started
-        own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        peak = peak_rss_mib()
+        own, children = peak["main"], peak["largest_worker"]
         self.stdout.write(
             self.style.SUCCESS(
                 f"完成，用时 {elapsed:.1f} 秒；峰值内存 {own:.0f} MiB（子进程峰值 {children:.0f} MiB）。"
