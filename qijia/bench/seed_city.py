@@ -201,7 +201,7 @@ def _section(
         f"| seed time (all steps, incl. commit) | {seconds:,.0f} s ({seconds / 60:.1f} min) |",
         f"| wall time of the command (incl. Django start) | {wall:,.0f} s |",
         f"| rows per second | {rows / seconds:,.0f} |",
-        f"| peak memory, seed process (ru_maxrss) | {report['maxrss_mib']:,.0f} MiB |",
+        f"| peak memory, seed process (VmHWM) | {report['maxrss_mib']:,.0f} MiB |",
         f"| peak memory, largest worker (ru_maxrss, children) | "
         f"{report['children_maxrss_mib']:,.0f} MiB |",
         f"| migrate (not included above) | {migrate:,.0f} s |",
