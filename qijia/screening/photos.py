@@ -71,6 +71,10 @@ WINDOWS: tuple[tuple[float, float, float, float], ...] = (
 )
 # Hamming radius (inclusive) for candidates. The multi-index probes guarantee every code within
 # it is found: with four 16-bit substrings, radius 4*f + 3 needs f flipped bits per probe.
+# A code has 32 bits set (DC, and 31 of the 63 others above their median) unless the window is
+# flat, so two codes are almost always an even distance apart: 11 admits up to 10. Measured on
+# 1,125 copies of real photographs (fresh seeds): 99.2 % of them are within 10 bits, 99.7 %
+# within 12, while random codes within 12 bits are about 20 times as many as within 10.
 CANDIDATE_RADIUS = 11
 SUPPORTED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP", "MPO": "JPEG"}
 MAX_PIXELS = 200_000_000
