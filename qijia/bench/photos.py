@@ -184,19 +184,6 @@ def _accuracy(pairs_count: int, real_per_photo: int, unrelated: int) -> str:
     op, orr = pr(ours_arr)
     misses = sorted({p.label for p, o in zip(pairs, ours, strict=True) if p.same and not o})
     false = sorted({p.label for p, o in zip(pairs, ours, strict=True) if not p.same and o})
-    kinds = {}
-    for p in pairs:
-        kinds[
-            p.label.split(":")[0]
-            if p.label.startswith("real")
-            else (
-                "decoy"
-                if p.label.startswith("decoy")
-                else "unrelated"
-                if p.label == "unrelated"
-                else "copy"
-            )
-        ] = 0
     n_pos, n_neg = int(truth.sum()), int((~truth).sum())
     return (
         f"Pairs: {len(pairs)} ({n_pos} same photograph: every transformation alone, then random "
