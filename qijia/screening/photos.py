@@ -111,6 +111,7 @@ class PhotoPrint:
     codes: np.ndarray  # uint64, one per WINDOWS entry
     mirror_codes: np.ndarray  # uint64, the same windows of the mirror image
     thumb: np.ndarray  # uint8 greyscale, longest side THUMB_SIDE
+    orientation: int = 1  # EXIF orientation tag of the file (1: none, or upright as stored)
 
     def to_bytes(self) -> bytes:
         header = json.dumps(
@@ -122,6 +123,7 @@ class PhotoPrint:
                 "format": self.format,
                 "windows": len(self.codes),
                 "thumb": list(self.thumb.shape),
+                "orientation": self.orientation,
             }
         ).encode()
         return b"".join(
@@ -154,6 +156,7 @@ class PhotoPrint:
             codes,
             mirror,
             thumb,
+            header.get("orientation", 1),
         )
 
 
@@ -242,7 +245,63 @@ def fingerprint_bytes(data: bytes) -> PhotoPrint:
         codes=_phash_windows(thumb),
         mirror_codes=_phash_windows(np.ascontiguousarray(thumb[:, ::-1])),
         thumb=thumb,
+        orientation=_exif_orientation(img),
     )
+
+
+def _exif_orientation(img: Image.Image) -> int:
+    try:
+        value = img.getexif().get(0x0112, 1)
+    except Exception:  # noqa: BLE001 - a damaged EXIF block leaves the pixels as stored
+        return 1
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
+
+
+# EXIF orientation -> the stored pixels turned as viewers show them (PIL's exif_transpose), for
+# the orientations a mirror alone does not undo.
+_UPRIGHT: dict[int, Callable[[np.ndarray], np.ndarray]] = {
+    3: lambda t: t[::-1, ::-1],
+    4: lambda t: t[::-1, :],
+    5: lambda t: t.T,
+    6: lambda t: np.rot90(t, -1),
+    7: lambda t: t[::-1, ::-1].T,
+    8: lambda t: np.rot90(t, 1),
+}
+
+
+def upright_view(fp: PhotoPrint) -> PhotoPrint | None:
+    """The photo as shown when its EXIF orientation turns it; None when it does not.
+
+    A phone stores a portrait shot as landscape pixels with an orientation tag. A copy passed
+    through a messenger or an editor has the turn applied to its pixels and the tag removed; a
+    copy that only lost its metadata keeps the stored pixels. Screening compares both views of a
+    tagged photo, so either copy is found.
+    """
+    turn = _UPRIGHT.get(fp.orientation)
+    if turn is None:
+        return None
+    thumb = np.ascontiguousarray(turn(fp.thumb))
+    swapped = fp.orientation >= 5
+    return PhotoPrint(
+        sha256=f"{fp.sha256}:upright",  # an identity for the caches, never a file's content
+        width=fp.height if swapped else fp.width,
+        height=fp.width if swapped else fp.height,
+        format=fp.format,
+        codes=_phash_windows(thumb),
+        mirror_codes=_phash_windows(np.ascontiguousarray(thumb[:, ::-1])),
+        thumb=thumb,
+    )
+
+
+def _with_views(prints: Sequence[PhotoPrint]) -> tuple[list[PhotoPrint], list[int]]:
+    """``prints`` followed by the upright views of the tagged ones, and each entry's origin."""
+    expanded, origin = list(prints), list(range(len(prints)))
+    for pos, fp in enumerate(prints):
+        view = upright_view(fp)
+        if view is not None:
+            expanded.append(view)
+            origin.append(pos)
+    return expanded, origin
 
 
 def fingerprint_file(path: str | Path, cache: FingerprintCache | None = None) -> PhotoPrint:
@@ -276,7 +335,8 @@ class FingerprintCache:
         self.hits = 0
         self.misses = 0
 
-    _VERSION = 2  # 2: width/height are the photo's own size (1 stored the draft-decoded size)
+    # 2: width/height are the photo's own size (1 stored the draft-decoded size); 3: orientation
+    _VERSION = 3
 
     def get(self, sha256: str) -> PhotoPrint | None:
         with self._lock:
@@ -1162,11 +1222,13 @@ def find_duplicate_pairs(
 ) -> list[tuple[Hashable, Hashable, dict]]:
     """Every unordered pair of items that shows the same photograph, with verification evidence.
 
-    Keys are returned as given, in input order within a pair (a's position < b's).
+    Keys are returned as given, in input order within a pair (a's position < b's). A photo whose
+    EXIF orientation turns it is compared as stored and as shown (``upright_view``); evidence
+    from the shown view lists that side under ``upright``.
     """
-    prints = [fp for _key, fp in items]
-    if len(prints) < 2:
+    if len(items) < 2:
         return []
+    prints, origin = _with_views([fp for _key, fp in items])
     index = HashIndex()
     index.add(np.concatenate([p.codes for p in prints]))
     owners = np.repeat(np.arange(len(prints), dtype=np.int64), [len(p.codes) for p in prints])
@@ -1178,7 +1240,7 @@ def find_duplicate_pairs(
         by_sha.setdefault(fp.sha256, []).append(pos)
     merged: dict[tuple[int, int], set[bool]] = {}
     for (qi, oi), flips in candidates.items():
-        if qi == oi:
+        if origin[qi] == origin[oi]:
             continue
         pair = (min(qi, oi), max(qi, oi))
         # the flag says which side was mirrored; verification mirrors the second of the pair
@@ -1195,14 +1257,22 @@ def find_duplicate_pairs(
         key = (a.sha256, b.sha256) if a.sha256 <= b.sha256 else (b.sha256, a.sha256)
         tasks.setdefault(key, (i, j, tuple(sorted(merged[(i, j)]))))
     verdicts = dict(zip(tasks, _verify_all(prints, list(tasks.values())), strict=True))
-    results: list[tuple[Hashable, Hashable, dict]] = []
+    found: dict[tuple[int, int], dict] = {}
     for i, j in sorted(merged):
         a, b = prints[i], prints[j]
         key = (a.sha256, b.sha256) if a.sha256 <= b.sha256 else (b.sha256, a.sha256)
         evidence = verdicts[key]
-        if evidence is not None:
-            results.append((items[i][0], items[j][0], dict(evidence)))
-    return results
+        pair = (min(origin[i], origin[j]), max(origin[i], origin[j]))
+        if evidence is None or pair in found:
+            continue
+        evidence = dict(evidence)
+        turned = {origin[pos] for pos in (i, j) if pos >= len(items)}
+        if turned:
+            evidence["upright"] = [
+                side for side, pos in zip("ab", pair, strict=True) if pos in turned
+            ]
+        found[pair] = evidence
+    return [(items[i][0], items[j][0], evidence) for (i, j), evidence in sorted(found.items())]
 
 
 _WORKER_PRINTS: Sequence[PhotoPrint] = ()
@@ -1247,19 +1317,22 @@ class PhotoIndex:
         self._prints: list[PhotoPrint] = []
         self._owners: list[np.ndarray] = []
         self._by_sha: dict[str, list[int]] = {}
+        self._photos = 0  # stored photos; _keys/_prints also hold their upright views
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return self._photos
 
     def add(self, keys: Sequence[Hashable], prints: Sequence[PhotoPrint]) -> None:
         if len(keys) != len(prints):
             raise ValueError("keys and prints differ in length")
+        prints, origin = _with_views(prints)
         start = len(self._keys)
         for offset, fp in enumerate(prints):
             self._owners.append(np.full(len(fp.codes), start + offset, dtype=np.int64))
             self._by_sha.setdefault(fp.sha256, []).append(start + offset)
-        self._keys.extend(keys)
+        self._keys.extend(keys[o] for o in origin)
         self._prints.extend(prints)
+        self._photos += len(keys)
         if prints:
             self._index.add(np.concatenate([p.codes for p in prints]))
 
@@ -1268,15 +1341,18 @@ class PhotoIndex:
         if not prints or not self._keys:
             return []
         owners = np.concatenate(self._owners)
-        codes, q_owner, q_flip = _codes_of(prints)
+        views, origin = _with_views(prints)
+        codes, q_owner, q_flip = _codes_of(views)
         candidates = _candidate_pairs(self._index, owners, codes, q_owner, q_flip)
         for pos, fp in enumerate(prints):  # identical content is always found
             for stored in self._by_sha.get(fp.sha256, ()):
                 candidates.setdefault((pos, stored), set()).add(False)
-        out = []
+        out: dict[tuple[int, Hashable], dict] = {}
         for (qi, si), flips in sorted(candidates.items()):
+            if (origin[qi], self._keys[si]) in out:
+                continue
             # compare(stored, query): the flag marks the query side as mirrored
-            evidence = compare(self._prints[si], prints[qi], tuple(sorted(flips)))
+            evidence = compare(self._prints[si], views[qi], tuple(sorted(flips)))
             if evidence is not None:
-                out.append((qi, self._keys[si], evidence))
-        return out
+                out[(origin[qi], self._keys[si])] = evidence
+        return [(qi, key, evidence) for (qi, key), evidence in out.items()]
