@@ -45,7 +45,7 @@ def execute(sql: str, params: Sequence[Any]) -> list[tuple]:
 @functools.cache
 def _statement(
     model: type[models.Model], related: tuple[str, ...], where: str, order_by: str
-) -> tuple[str, list[tuple[str | None, type[models.Model], list[str]]]]:
+) -> tuple[str, list[tuple[str | None, type[models.Model], list[str]]], list[tuple[list, Any]]]:
     qn = connection.ops.quote_name
     parts: list[tuple[str | None, type[models.Model], list[str]]] = [
         (None, model, [f.attname for f in model._meta.concrete_fields])
@@ -72,7 +72,23 @@ def _statement(
     sql += f" WHERE {where}"
     if order_by:
         sql += f" ORDER BY {order_by}"
-    return sql, parts
+    # psycopg returns every remaining field type as Python needs it; SQLite returns datetimes as
+    # naive text, decimals as floats and booleans as integers, so its backend converters run.
+    converters = []
+    if connection.vendor != "postgresql":
+        for _name, part_model, _names in parts:
+            for f in part_model._meta.concrete_fields:
+                col = f.get_col(part_model._meta.db_table)
+                converters.append(
+                    (connection.ops.get_db_converters(col) + f.get_db_converters(connection), col)
+                )
+    return sql, parts, converters
+
+
+def _convert(value: Any, converters: list, expression: Any) -> Any:
+    for converter in converters:
+        value = converter(value, expression, connection)
+    return value
 
 
 def select_joined(
@@ -87,9 +103,11 @@ def select_joined(
     in the order of ``related``), each with its ``related`` foreign keys loaded, as
     ``select_related`` would. ``where`` and ``order_by`` must be constant strings: the statement is
     built once per distinct text."""
-    sql, parts = _statement(model, related, where, order_by)
+    sql, parts, converters = _statement(model, related, where, order_by)
     out = []
     for row in execute(sql, params):
+        if converters:
+            row = tuple(_convert(value, *pair) for value, pair in zip(row, converters, strict=True))
         start = 0
         obj = None
         for name, part_model, names in parts:
