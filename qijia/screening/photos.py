@@ -426,6 +426,17 @@ def _popcount64(x: np.uint64) -> int:  # pragma: no cover - compiled
     return int((x * np.uint64(0x0101010101010101)) >> np.uint64(56))
 
 
+@numba.njit(cache=True, inline="always")
+def _found_earlier(x, c, shifts, widths, flips) -> bool:  # pragma: no cover - compiled
+    """Whether a pair whose codes differ by ``x`` is within ``flips`` bits on a substring before
+    ``c``: that substring's probes found it already, so substring c does not report it again."""
+    for e in range(c):
+        part = (x >> np.uint64(shifts[e])) & ((np.uint64(1) << np.uint64(widths[e])) - np.uint64(1))
+        if _popcount64(part) <= flips:
+            return True
+    return False
+
+
 @numba.njit(cache=True)
 def _mih_chunk(
     queries,
@@ -464,15 +475,7 @@ def _mih_chunk(
                 d = _popcount64(x)
                 if d > radius:
                     continue
-                duplicate = False
-                for e in range(c):
-                    part = (x >> np.uint64(shifts[e])) & (
-                        (np.uint64(1) << np.uint64(widths[e])) - np.uint64(1)
-                    )
-                    if _popcount64(part) <= flips:
-                        duplicate = True
-                        break
-                if duplicate:
+                if _found_earlier(x, c, shifts, widths, flips):
                     continue
                 if n == cap:
                     return -1
@@ -551,15 +554,7 @@ def _join_chunk(
                     d = _popcount64(x)
                     if d > radius:
                         continue
-                    duplicate = False
-                    for e in range(c):
-                        part = (x >> np.uint64(shifts[e])) & (
-                            (np.uint64(1) << np.uint64(widths[e])) - np.uint64(1)
-                        )
-                        if _popcount64(part) <= flips:
-                            duplicate = True
-                            break
-                    if duplicate:
+                    if _found_earlier(x, c, shifts, widths, flips):
                         continue
                     if n == cap:
                         return -1
