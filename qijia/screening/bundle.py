@@ -36,6 +36,7 @@ from qijia.screening.model import (
     PhotoRow,
     RegistryRow,
     RoleRow,
+    open_zip,
 )
 
 MANIFEST = "manifest.json"
@@ -123,7 +124,7 @@ class _Source:
         self._zip: zipfile.ZipFile | None = None
         self._names: set[str] = set()
         if root.is_file():
-            self._zip = zipfile.ZipFile(root)
+            self._zip = open_zip(root)
             names = [n for n in self._zip.namelist() if not n.endswith("/")]
             self._names = set(names)
             if MANIFEST not in self._names:

@@ -134,6 +134,40 @@ def clean_relative(rel: str) -> str:
     return str(PurePosixPath(rel.strip().replace("\\", "/")))
 
 
+_UTF8_NAME = 0x800  # general purpose flag bit 11: the member name is UTF-8
+
+
+def open_zip(path: Path) -> zipfile.ZipFile:
+    """Open a bundle .zip with member names as their authors wrote them.
+
+    A name without the UTF-8 flag is read by zipfile as CP437, the format's old default. Chinese
+    Windows writes such names in GBK and many other tools write UTF-8 without setting the flag,
+    so ``照片/现场1.jpg`` would not be found under the name photos.csv gives. Those names are
+    decoded again from their bytes: UTF-8 when they are valid UTF-8, else GB18030 (a superset of
+    GBK), else left as CP437. zipfile checks each member's local header against
+    ``orig_filename``, which is kept.
+    """
+    zf = zipfile.ZipFile(path)
+    for info in zf.infolist():
+        if info.flag_bits & _UTF8_NAME:
+            continue
+        try:
+            raw = info.filename.encode("cp437")
+        except UnicodeEncodeError:  # already decoded with another metadata encoding
+            continue
+        for encoding in ("utf-8", "gb18030"):
+            try:
+                name = raw.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            if name != info.filename:
+                del zf.NameToInfo[info.filename]
+                info.filename = name
+                zf.NameToInfo[name] = info
+            break
+    return zf
+
+
 @dataclass(frozen=True)
 class Bundle:
     """Every row of one bundle plus where it came from (a folder or a .zip of one).
@@ -175,7 +209,7 @@ class Bundle:
         with lock:
             zf = self._zip.get("zf")
             if zf is None:
-                zf = zipfile.ZipFile(self.root)
+                zf = open_zip(self.root)
                 self._zip["zf"] = zf
             return zf.read(self.prefix + clean_relative(rel))
 

@@ -100,6 +100,46 @@ def test_zip_with_a_top_folder_is_read_including_photos(tmp_path):
     assert len(bundle.invoices) == 1
 
 
+class _LegacyName(zipfile.ZipInfo):
+    """A member whose name is written in ``encoding`` without the UTF-8 flag, as Chinese Windows
+    writes them (zipfile itself always flags a non-ASCII name)."""
+
+    encoding = "gbk"
+
+    def _encodeFilenameFlags(self):  # noqa: N802 - zipfile's hook, used for both headers
+        return self.filename.encode(self.encoding), self.flag_bits
+
+
+def _zip_with_legacy_names(archive, files: dict[str, bytes], encoding: str) -> None:
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name, data in files.items():
+            info = _LegacyName(name)
+            info.encoding = encoding
+            zf.writestr(info, data)
+
+
+@pytest.mark.parametrize("encoding", ["gbk", "utf-8"])
+def test_zip_member_names_without_the_utf8_flag_are_read(tmp_path, encoding):
+    data = photogen.encode(photogen.source_photo(3, (200, 150)))
+    root = _valid(
+        tmp_path,
+        photos=[{"application_id": "A1", "file": "照片/现场一.jpg", "caption": "厂房"}],
+        images={"照片/现场一.jpg": data},
+    )
+    files = {
+        "包/" + path.relative_to(root).as_posix(): path.read_bytes()
+        for path in root.rglob("*")
+        if path.is_file()
+    }
+    archive = tmp_path / "bundle.zip"
+    _zip_with_legacy_names(archive, files, encoding)
+    with zipfile.ZipFile(archive) as raw:  # what zipfile alone would look for is not there
+        assert "包/照片/现场一.jpg" not in raw.namelist()
+    bundle = load_bundle(archive)
+    assert bundle.prefix == "包/"
+    assert bundle.read_bytes("照片/现场一.jpg") == data
+
+
 def test_cli_screens_a_valid_bundle_and_writes_findings(tmp_path, capsys):
     root = _valid(tmp_path)
     out = tmp_path / "f.json"
