@@ -223,7 +223,7 @@ class _Reader:
         except csv.Error as exc:
             self.problem(name, 1, "", f"表头无法解析：{exc}")
             return
-        header = [h.strip() for h in header]
+        header = [h.strip().lower() for h in header]  # ` USCC` is the column uscc
         missing = [c for c in COLUMNS[name] if c not in header]
         for column in missing:
             self.problem(name, 1, column, "表头缺少该列")

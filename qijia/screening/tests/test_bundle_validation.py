@@ -65,12 +65,13 @@ def _problems(root):
 
 
 def test_bom_any_column_order_unknown_columns_and_absent_optional_files_are_accepted(tmp_path):
+    """Header names are matched trimmed and in any case."""
     root = tmp_path / "b"
     root.mkdir()
     (root / "manifest.json").write_text(
         '{"format": "qijia-integrity-bundle", "version": 1, "title": "t"}', encoding="utf-8"
     )
-    cols = "email,extra,uscc,name,town,industry_code,address,phone,established_on"
+    cols = "email,extra, USCC ,name,town,Industry_Code,address,phone,established_on"
     (root / "enterprises.csv").write_bytes(
         (
             "\ufeff" + cols + "\n" + f"a@b.cn,x,{uscc(1)},企业一,镇,C39,路1号,0769-1,2010-01-01\n\n"
