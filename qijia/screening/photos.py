@@ -88,7 +88,10 @@ GATE_SIDE = 48  # coarse gate: longest side of the small greyscale images (pixel
 GATE_FRACTIONS = np.linspace(0.76, 1.0, 5)  # crop sides tried by the gate, then refined
 GATE_MIN = 0.6  # below this coarse correlation a pair is not verified further (see _coarse_score)
 PARALLEL_MIN_PAIRS = 2_000  # verify in worker processes from this many candidate pairs
-CONTAINED = 0.93  # the smaller frame lies (almost) entirely inside the larger one
+# The smaller frame lies (almost) entirely inside the larger one. Copies measure >= 0.995 (1,067
+# crops of real photographs, every method); two framings of one scene shifted by 3% of a side
+# measure about 0.96, and they are different shots: the second shows what the first does not.
+CONTAINED = 0.97
 MIN_COVER = 0.74  # and covers at least this share of it (spec: 80%, minus estimation error)
 MIN_NCC = 0.90  # aligned pixels agree after brightness/contrast normalisation
 MIN_BLOCK_NCC = 0.80  # and no region disagrees (nothing moved)

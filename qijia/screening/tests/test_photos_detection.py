@@ -69,6 +69,24 @@ def test_different_shot_of_the_same_scene_is_not_the_same_photograph(original_pr
         assert P.compare(decoy, original_print) is None, (kind, variant)
 
 
+def test_framing_moved_by_a_few_percent_is_a_different_shot(original):
+    """Two 90% windows of one scene, 4% of a side apart: each shows what the other does not.
+
+    A crop of either window is still found; only the second shot is not (it is not made from
+    the first by any of the spec's transformations)."""
+    img = g.decode(original)
+    w, h = img.size
+    cw, ch = int(w * 0.9), int(h * 0.9)
+    dx, dy = int(w * 0.04), int(h * 0.02)
+    first = P.fingerprint_bytes(g.encode(img.crop((0, 0, cw, ch))))
+    second = P.fingerprint_bytes(g.encode(img.crop((dx, dy, dx + cw, dy + ch))))
+    assert P.compare(first, second) is None
+    assert P.compare(second, first) is None
+    inner = P.fingerprint_bytes(g.encode(img.crop((dx, dy, cw, ch))))  # inside both: 87% of each
+    assert P.compare(first, inner) is not None
+    assert P.compare(inner, second) is not None
+
+
 def test_crop_keeping_well_under_80_percent_is_not_the_same_photograph(original):
     img = g.decode(original)
     w, h = img.size
