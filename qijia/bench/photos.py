@@ -109,7 +109,8 @@ def _index_sections(n: int, pairwise_n: int) -> list[str]:
     # Warm the compiled kernel (numba caches it on disk; the first call of a run loads it).
     index.search(codes[:10])
     rng = np.random.default_rng(5)
-    queries = codes[rng.choice(n, 50 * 2 * len(P.WINDOWS), replace=False)]
+    # one application: 50 photos, each with its window and extra-window codes, both ways round
+    queries = codes[rng.choice(n, 50 * 2 * (len(P.WINDOWS) + len(P.EXTRA_WINDOWS)), replace=False)]
     c_query, w_query = _cpu_and_wall(lambda: index.search(queries), repeat=5)
     rows.append(
         f"| query: 50 photos ({len(queries)} codes) vs {n:,} indexed codes, radius "

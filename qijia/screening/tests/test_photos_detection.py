@@ -162,3 +162,34 @@ def test_parallel_verification_gives_the_sequential_answer(original, monkeypatch
     parallel = P.find_duplicate_pairs(items)
     assert parallel == sequential
     assert {(a, b) for a, b, _ in sequential} >= {(0, 1), (0, 2), (0, 3), (0, 4)}
+
+
+def _real(name: str):
+    photo = dict(zip(g.REAL_PHOTO_FILES, g.real_photographs(), strict=False)).get(name)
+    if photo is None:
+        pytest.skip("scikit-image's photographs are not installed")
+    from PIL import Image
+
+    return Image.fromarray(photo)
+
+
+@pytest.mark.parametrize("name", ["coins.png", "hubble_deep_field.jpg"])
+def test_a_fifth_cut_off_any_side_is_found_by_the_candidate_stage(name):
+    """The spec's limit as people crop: one strip of 20% off one side. These photographs' copies
+    were more than the candidate radius away from every indexed window before EXTRA_WINDOWS."""
+    img = _real(name)
+    w, h = img.size
+    original = P.fingerprint_bytes(g.encode(img, "JPEG", 92))
+    boxes = {
+        "top": (0, h // 5, w, h),
+        "bottom": (0, 0, w, h - h // 5),
+        "left": (w // 5, 0, w, h),
+        "right": (0, 0, w - w // 5, h),
+    }
+    for side, box in boxes.items():
+        copy = P.fingerprint_bytes(g.encode(img.crop(box), "JPEG", 80))
+        assert P.find_duplicate_pairs([("o", original), ("c", copy)]), side
+        for stored, new in ((original, copy), (copy, original)):
+            index = P.PhotoIndex()
+            index.add(["stored"], [stored])
+            assert [key for _pos, key, _ev in index.query([new])] == ["stored"], side
