@@ -153,6 +153,11 @@ def test_hash_index_finds_exactly_the_codes_within_the_radius(base, flips, radiu
     )
     assert len(rows) == len(set(zip(rows.tolist(), ids.tolist(), strict=True)))  # no repeats
     assert np.array_equal(dist, P.hamming(queries[rows], stored[ids]))
+    for smaller in range(radius):  # fewer flipped bits per probe, same tables
+        rows, ids, _dist = index.search(queries, radius=smaller)
+        found = list(zip(rows.tolist(), ids.tolist(), strict=True))
+        assert set(found) == _brute_force(stored, queries, smaller), smaller
+        assert len(found) == len(set(found)), smaller
 
 
 @settings(max_examples=25, deadline=None)
