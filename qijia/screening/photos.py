@@ -945,22 +945,31 @@ def _aligned_agreement(
     overall = ncc(va, vb)
     # Blocks: compare after removing the global gain/offset, so a flat block that changed level
     # (an object moved over a wall) counts, and a flat block that did not is not noise.
-    za = (va - va.mean()) / (va.std() + 1e-6)
-    zb = (vb - vb.mean()) / (vb.std() + 1e-6)
+    # Samples near black or white on either side are left out: a copy made brighter or given
+    # more contrast clips its highlights (and shadows), which changes no content.
+    valid = (np.minimum(va, vb) > _CLIP_LOW) & (np.maximum(va, vb) < _CLIP_HIGH)
+    if valid.mean() < 0.5:
+        valid = np.ones_like(valid)
+    za = (va - va[valid].mean()) / (va[valid].std() + 1e-6)
+    zb = (vb - vb[valid].mean()) / (vb[valid].std() + 1e-6)
+    sq = np.where(valid, (za - zb) ** 2, 0.0)
     worst = 1.0
     block = grid // _BLOCKS
     for by in range(_BLOCKS):
         for bx in range(_BLOCKS):
-            pa = za[by * block : (by + 1) * block, bx * block : (bx + 1) * block]
-            pb = zb[by * block : (by + 1) * block, bx * block : (bx + 1) * block]
+            cells = (slice(by * block, (by + 1) * block), slice(bx * block, (bx + 1) * block))
+            count = int(valid[cells].sum())
+            if count < block * block // 4:
+                continue
             # 1 - MSE/2 in globally normalised units: what an NCC would be for unit-variance
             # signals, but defined on flat blocks too (a wall changing level counts).
-            worst = min(worst, 1.0 - float(((pa - pb) ** 2).mean()) / 2.0)
+            worst = min(worst, 1.0 - float(sq[cells].sum()) / count / 2.0)
     return overall, worst
 
 
 _GRID = 64
 _BLOCKS = 8
+_CLIP_LOW, _CLIP_HIGH = 6.0, 248.0  # grey levels treated as clipped by the block test
 _SIGMA = 0.6
 _DENSE_SIDE = 64
 _DENSE_FRACTIONS = np.linspace(0.76, 1.0, 9)

@@ -193,3 +193,15 @@ def test_a_fifth_cut_off_any_side_is_found_by_the_candidate_stage(name):
             index = P.PhotoIndex()
             index.add(["stored"], [stored])
             assert [key for _pos, key, _ev in index.query([new])] == ["stored"], side
+
+
+def test_highlights_clipped_by_a_brighter_copy_are_not_a_change():
+    """Contrast and brightness both raised by 25%: the clock's white face turns flat white.
+    The block test leaves clipped samples out; before, that block read as moved content."""
+    from PIL import ImageEnhance
+
+    img = _real("clock_motion.png")
+    brighter = ImageEnhance.Brightness(ImageEnhance.Contrast(img).enhance(1.25)).enhance(1.25)
+    original = P.fingerprint_bytes(g.encode(img, "JPEG", 92))
+    found = P.compare(original, P.fingerprint_bytes(g.encode(brighter, "JPEG", 85)))
+    assert found is not None and found["worst_block"] >= P.MIN_BLOCK_NCC
