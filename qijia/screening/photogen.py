@@ -68,19 +68,20 @@ def _skimage_data_dir() -> Path | None:
     return folder if folder.is_dir() else None
 
 
+@lru_cache(maxsize=len(REAL_PHOTO_FILES))
+def real_photograph(name: str) -> np.ndarray | None:
+    """One of REAL_PHOTO_FILES as an RGB uint8 array (None when it is not installed)."""
+    folder = _skimage_data_dir()
+    if folder is None or not (folder / name).is_file():
+        return None
+    with Image.open(folder / name) as img:
+        return np.asarray(img.convert("RGB"))
+
+
 @lru_cache(maxsize=1)
 def real_photographs() -> tuple[np.ndarray, ...]:
-    """The bundled real photographs as RGB uint8 arrays (empty when scikit-image is absent)."""
-    folder = _skimage_data_dir()
-    if folder is None:
-        return ()
-    photos = []
-    for name in REAL_PHOTO_FILES:
-        path = folder / name
-        if path.is_file():
-            with Image.open(path) as img:
-                photos.append(np.asarray(img.convert("RGB")))
-    return tuple(photos)
+    """The bundled real photographs that are installed (empty when scikit-image is absent)."""
+    return tuple(p for p in map(real_photograph, REAL_PHOTO_FILES) if p is not None)
 
 
 def _pink_noise(rng: np.random.Generator, h: int, w: int, beta: float) -> np.ndarray:
