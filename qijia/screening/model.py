@@ -144,8 +144,9 @@ def open_zip(path: Path) -> zipfile.ZipFile:
     Windows writes such names in GBK and many other tools write UTF-8 without setting the flag,
     so ``照片/现场1.jpg`` would not be found under the name photos.csv gives. Those names are
     decoded again from their bytes: UTF-8 when they are valid UTF-8, else GB18030 (a superset of
-    GBK), else left as CP437. zipfile checks each member's local header against
-    ``orig_filename``, which is kept.
+    GBK), else left as CP437. zipfile's own ``metadata_encoding`` applies one encoding to every
+    name, which a zip of mixed origin defeats, hence the per-name choice here. zipfile checks
+    each member's local header against ``orig_filename``, which is kept.
     """
     zf = zipfile.ZipFile(path)
     for info in zf.infolist():

@@ -908,11 +908,11 @@ def _aligned_agreement(
     params: np.ndarray,
     rect: tuple[float, float, float, float],
 ) -> tuple[float, float]:
-    """NCC of the overlap after alignment, globally and the worst of 4x4 blocks.
+    """NCC of the overlap after alignment, globally and the worst of _BLOCKS x _BLOCKS blocks.
 
     Both sides are smoothed to the sampling step (or to the coarser of the two photos' real
     resolutions), so resampling, a 25% resize and JPEG noise do not count as differences while a
-    moved object does.
+    moved object does. The block score leaves out clipped samples (_CLIP_LOW, _CLIP_HIGH).
     """
     sx, tx, sy, ty = params
     x0, y0, x1, y1 = rect
