@@ -7,7 +7,8 @@ coffee, chelsea, rocket, the Hubble field, ...). There are only a couple of doze
 source is a *scene*: a 1/f-noise backdrop (sky, ground, walls have that spectrum) with regions of
 real photographs pasted at random scales plus a few painted shapes. A photo is a window of its
 scene; a "different shot of a similar scene" decoy is another window of the same scene (shifted,
-re-framed, zoomed) or the same window a moment later (objects moved, light changed).
+re-framed, zoomed, turned by a degree or two, tilted) or the same window a moment later (objects
+moved, light changed).
 
 Everything is deterministic for a given seed: no global random state is used.
 """
@@ -57,7 +58,7 @@ TRANSFORMS = (
     "strip_metadata",
 )
 
-DECOYS = ("shifted", "reframed", "other_moment")
+DECOYS = ("shifted", "reframed", "other_moment", "turned", "tilted")
 
 
 def _skimage_data_dir() -> Path | None:
@@ -272,7 +273,10 @@ def decoy_photo(
 
     ``shifted``: the camera moved so that at least 30% of the frame is new content;
     ``reframed``: zoomed out or in so that the shared part is under 65% of either frame;
-    ``other_moment``: same framing, objects moved and the light changed.
+    ``other_moment``: same framing, objects moved and the light changed;
+    ``turned``: the same framing from a hand turned by 1 to 3 degrees;
+    ``tilted``: the same framing from a camera tilted, so that one edge of the frame is 3 to 5%
+    of a side longer than the opposite one (a keystone).
     """
     rng = np.random.default_rng([seed, 53, variant, DECOYS.index(kind)])
     x0, y0, x1, y1 = _SOURCE_BOX
@@ -294,6 +298,27 @@ def decoy_photo(
         return scene.window(box, size)
     if kind == "other_moment":
         return scene.window(_SOURCE_BOX, size, moment=1 + variant)
+    if kind in ("turned", "tilted"):
+        # The frame's corners in the scene (pixels), turned about its centre or pulled apart at
+        # one edge; the scene's margin around _SOURCE_BOX keeps them inside it.
+        corners = np.array([[x0, y0], [x1, y0], [x1, y1], [x0, y1]]) * [scene.width, scene.height]
+        centre = corners.mean(axis=0)
+        if kind == "turned":
+            angle = np.radians(rng.choice([-1, 1]) * rng.uniform(1.0, 3.0))
+            turn = np.array([[np.cos(angle), -np.sin(angle)], [np.sin(angle), np.cos(angle)]])
+            quad = (corners - centre) @ turn.T + centre
+        else:
+            edge = int(rng.integers(4))  # top, right, bottom, left
+            ends = [(edge + k) % 4 for k in (0, 1)]  # the two corners of that edge
+            spread = rng.uniform(0.03, 0.05) / 2
+            quad = corners.copy()
+            for end, other in ((ends[0], ends[1]), (ends[1], ends[0])):
+                quad[end] += (corners[end] - corners[other]) * spread
+        target = np.array([[0, 0], [size[0], 0], [size[0], size[1]], [0, size[1]]], np.float32)
+        warp = cv2.getPerspectiveTransform(target, quad.astype(np.float32))
+        pixels = np.asarray(scene.render())
+        flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP  # warp maps the output onto the scene
+        return Image.fromarray(cv2.warpPerspective(pixels, warp, size, flags=flags))
     raise ValueError(f"unknown decoy kind {kind!r}")
 
 
