@@ -202,8 +202,8 @@ def _accuracy(pairs_count: int, real_per_photo: int, unrelated: int) -> str:
     return (
         f"Pairs: {len(pairs)} ({n_pos} same photograph: every transformation alone, then random "
         f"chains of up to three, on synthetic scenes and on real photographs; {n_neg} not: "
-        f"shifted / re-framed / other-moment shots of the same scene, a real stereo pair, "
-        f"overlapping framings of real photographs, unrelated photos).\n\n"
+        f"shifted / re-framed / other-moment / turned / tilted shots of the same scene, a real "
+        f"stereo pair, overlapping framings of real photographs, unrelated photos).\n\n"
         f"| method | precision | recall |\n|---|---|---|\n"
         f"| plain pHash (imagehash, 64 bits), best fixed threshold (<= {best}) | {bp:.3f} | "
         f"{br:.3f} |\n"
