@@ -1237,13 +1237,13 @@ def compare(
         if evidence["ncc"] >= MIN_NCC and evidence["inliers"] >= 3 * MIN_INLIERS:
             # A confident alignment that failed the spec's tests: a different shot, decided.
             return None
+    if turned:
+        return None
     # The dense search costs ~100x a keypoint match, so it only runs for pairs whose window
     # hashes are close: the textureless or repetitive pictures keypoints cannot align.
     # Only the window codes count here, not the extra windows': a dense match between two
     # photos whose windows differ is more often a shared object than a copy (measured: two
     # city-bundle scenes sharing one large picture passed with the extra windows).
-    if turned:
-        return None
     near = int(
         min(
             hamming(a.codes[:, None], b.codes[None, :]).min(),
