@@ -25,6 +25,8 @@ def images():
         "photos/a2_other.jpg": photogen.encode(photogen.source_photo(12, (480, 360))),
         "photos/a3_decoy.jpg": photogen.encode(photogen.decoy_photo(11, "shifted", 0, (480, 360))),
         "photos/a1_again.png": photogen.encode(src, "PNG"),
+        "photos/a4_turned.jpg": photogen.encode(photogen.decoy_photo(11, "turned", 0, (480, 360))),
+        "photos/a5_tilted.jpg": photogen.encode(photogen.decoy_photo(11, "tilted", 0, (480, 360))),
     }
 
 
@@ -32,18 +34,16 @@ def test_copies_across_applications_give_one_finding_on_each_side_decoys_none(tm
     names = list(images)
     root = write_bundle(
         tmp_path / "b",
-        enterprises=[enterprise(1), enterprise(2), enterprise(3)],
-        applications=[
-            application("A1", uscc(1)),
-            application("A2", uscc(2)),
-            application("A3", uscc(3)),
-        ],
+        enterprises=[enterprise(k) for k in range(1, 6)],
+        applications=[application(f"A{k}", uscc(k)) for k in range(1, 6)],
         photos=[
             {"application_id": "A1", "file": names[0], "caption": "现场"},
             {"application_id": "A2", "file": names[1], "caption": "<b>现场</b>"},
             {"application_id": "A2", "file": names[2], "caption": ""},
             {"application_id": "A3", "file": names[3], "caption": ""},
             {"application_id": "A1", "file": names[4], "caption": "同一申报内的副本"},
+            {"application_id": "A4", "file": names[5], "caption": "转了两度的另一张"},
+            {"application_id": "A5", "file": names[6], "caption": "仰拍的另一张"},
         ],
         images=images,
     )
