@@ -1188,7 +1188,7 @@ def compare(
             explain.append({"method": "gate", "score": round(coarse, 3)})
         return None
     rng = np.random.default_rng(0)
-    turned = False
+    distorted = False
     pts_a, desc_a = _features(a, False)
     # A crop changes the aspect ratio by at most 1/0.8; more than that means b was resized
     # unevenly, so b is also matched after stretching it back to a's aspect ratio.
@@ -1225,7 +1225,7 @@ def compare(
         if any(f >= DISTORTION_F and px >= DISTORTION_PX for f, px in distortion.values()):
             # Turned or tilted: a different shot, whatever the pixels say; the dense search
             # below could not see that, so it does not run either.
-            turned = True
+            distorted = True
             if explain is not None:
                 explain.append(evidence)
             continue
@@ -1237,7 +1237,7 @@ def compare(
         if evidence["ncc"] >= MIN_NCC and evidence["inliers"] >= 3 * MIN_INLIERS:
             # A confident alignment that failed the spec's tests: a different shot, decided.
             return None
-    if turned:
+    if distorted:
         return None
     # The dense search costs ~100x a keypoint match, so it only runs for pairs whose window
     # hashes are close: the textureless or repetitive pictures keypoints cannot align.
