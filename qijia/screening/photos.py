@@ -719,8 +719,7 @@ class HashIndex:
         Each substring writes into its own slice of ``cap`` rows; a slice that overflows (count
         -1) makes the run start again with larger slices. A smaller ``radius`` than the index's
         probes with fewer flipped bits (the pigeonhole bound for the same substrings)."""
-        tables = self._build(force=build)
-        shifts, widths, sorted_codes, sorted_ids, starts, masks, flips = tables
+        shifts, widths, sorted_codes, sorted_ids, starts, masks, flips = self._build(force=build)
         if radius is None:
             radius = self.radius
         elif radius != self.radius:
@@ -728,7 +727,7 @@ class HashIndex:
             masks = masks[np.bitwise_count(masks) <= flips]
         join = queries is None
         queries = np.ascontiguousarray(np.empty(0) if queries is None else queries, dtype=np.uint64)
-        parts = len(tables[0])
+        parts = len(shifts)
         cap = max(4096, self.ntotal if join else 2 * len(queries))
         while True:
             out_a = np.empty(parts * cap, dtype=np.int64)
@@ -893,18 +892,23 @@ def _ransac_axis_aligned(
     for _ in range(2):  # refit by least squares on the inliers, then re-select
         if mask.sum() < 3:
             return None
-        params = []
-        for axis in (0, 1):
-            a = np.stack([pa[mask, axis], np.ones(int(mask.sum()))], axis=1)
-            sol, *_ = np.linalg.lstsq(a, pb[mask, axis], rcond=None)
-            params.append(sol)
-        (sx1, tx1), (sy1, ty1) = params
+        (sx1, sy1), (tx1, ty1) = _axis_fit(pa[mask], pb[mask])
         if sx1 <= 0 or sy1 <= 0:
             return None
         rx = pb[:, 0] - (sx1 * pa[:, 0] + tx1)
         ry = pb[:, 1] - (sy1 * pa[:, 1] + ty1)
         mask = (rx * rx + ry * ry) < tol * tol
     return np.array([sx1, tx1, sy1, ty1]), mask
+
+
+def _axis_fit(pa: np.ndarray, pb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Least-squares (scale, shift) per axis of pb = scale * pa + shift: resize and crop."""
+    scale, shift = np.empty(2), np.empty(2)
+    ones = np.ones(len(pa))
+    for axis in (0, 1):
+        design = np.stack([pa[:, axis], ones], axis=1)
+        (scale[axis], shift[axis]), *_ = np.linalg.lstsq(design, pb[:, axis], rcond=None)
+    return scale, shift
 
 
 def _distortion(pa: np.ndarray, pb: np.ndarray) -> dict[str, tuple[float, float]]:
@@ -920,10 +924,7 @@ def _distortion(pa: np.ndarray, pb: np.ndarray) -> dict[str, tuple[float, float]
         return {}
     pa = pa.astype(np.float64)
     pb = pb.astype(np.float64)
-    scale, shift = np.empty(2), np.empty(2)
-    for axis in (0, 1):
-        design = np.stack([pa[:, axis], np.ones(n)], axis=1)
-        (scale[axis], shift[axis]), *_ = np.linalg.lstsq(design, pb[:, axis], rcond=None)
+    scale, shift = _axis_fit(pa, pb)
     rss_axis = float(((pb - (pa * scale + shift)) ** 2).sum())
     (x0, y0), (x1, y1) = pa.min(axis=0), pa.max(axis=0)
     corners = np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]])
