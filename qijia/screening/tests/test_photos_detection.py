@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from qijia.screening import photogen as g
 from qijia.screening import photos as P
+from qijia.screening.photos import pairs, verify
 
 SIZE = (480, 360)
 
@@ -137,14 +138,14 @@ def test_gate_stops_unrelated_pairs_before_keypoints(original_print):
     other = P.fingerprint_bytes(g.encode(g.source_photo(9001, SIZE)))
     explain: list = []
     assert P.compare(original_print, other, (False, True), explain=explain) is None
-    assert [e["method"] for e in explain] == ["gate"] and explain[0]["score"] < P.GATE_MIN
+    assert [e["method"] for e in explain] == ["gate"] and explain[0]["score"] < verify.GATE_MIN
 
 
 @pytest.mark.parametrize("chain", [["crop", "mirror"], ["crop", "resize", "brightness"]])
 def test_gate_lets_copies_through(original, original_print, chain):
     copy = _copy(original, chain, seed=3)
     flips = [True] if "mirror" in chain else [False]
-    assert P._coarse_score(original_print, copy, flips[0]) >= P.GATE_MIN
+    assert verify._coarse_score(original_print, copy, flips[0]) >= verify.GATE_MIN
 
 
 def test_parallel_verification_gives_the_sequential_answer(original, monkeypatch):
@@ -157,10 +158,10 @@ def test_parallel_verification_gives_the_sequential_answer(original, monkeypatch
     ]
     prints += [P.fingerprint_bytes(g.encode(g.source_photo(600 + i, SIZE))) for i in range(4)]
     items = list(enumerate(prints))
-    monkeypatch.setattr(P, "PARALLEL_MIN_PAIRS", 10**9)
+    monkeypatch.setattr(pairs, "PARALLEL_MIN_PAIRS", 10**9)
     sequential = P.find_duplicate_pairs(items)
-    monkeypatch.setattr(P, "PARALLEL_MIN_PAIRS", 1)
-    monkeypatch.setattr(P.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(pairs, "PARALLEL_MIN_PAIRS", 1)
+    monkeypatch.setattr(pairs.os, "cpu_count", lambda: 2)
     parallel = P.find_duplicate_pairs(items)
     assert parallel == sequential
     assert {(a, b) for a, b, _ in sequential} >= {(0, 1), (0, 2), (0, 3), (0, 4)}
@@ -206,7 +207,7 @@ def test_highlights_clipped_by_a_brighter_copy_are_not_a_change():
     brighter = ImageEnhance.Brightness(ImageEnhance.Contrast(img).enhance(1.25)).enhance(1.25)
     original = P.fingerprint_bytes(g.encode(img, "JPEG", 92))
     found = P.compare(original, P.fingerprint_bytes(g.encode(brighter, "JPEG", 85)))
-    assert found is not None and found["worst_block"] >= P.MIN_BLOCK_NCC
+    assert found is not None and found["worst_block"] >= verify.MIN_BLOCK_NCC
 
 
 def _turned(img, degrees: float):
@@ -254,7 +255,7 @@ def test_a_real_photograph_turned_or_tilted_is_a_different_shot(name):
     copy = img.crop((w // 10, 0, w, h - h // 10)).resize((w // 2, h // 3))
     found = P.compare(original, P.fingerprint_bytes(g.encode(copy, "JPEG", 60)))
     assert found is not None and found["method"] == "keypoints"
-    assert all(f < P.DISTORTION_F for f, _px in found["distortion"].values())
+    assert all(f < verify.DISTORTION_F for f, _px in found["distortion"].values())
 
 
 _frames = st.tuples(
@@ -275,9 +276,11 @@ def test_an_axis_aligned_map_with_keypoint_noise_is_not_distorted(frame):
     rng = np.random.default_rng(seed)
     pa = rng.uniform([0, 0], [256, 192], size=(n, 2))
     pb = pa * [sx, sy] + [tx, ty] + rng.normal(0, noise, size=(n, 2))
-    measured = P._distortion(pa, pb)
+    measured = verify._distortion(pa, pb)
     assert set(measured) == {"affine", "homography"}
-    assert not any(f >= P.DISTORTION_F and px >= P.DISTORTION_PX for f, px in measured.values())
+    assert not any(
+        f >= verify.DISTORTION_F and px >= verify.DISTORTION_PX for f, px in measured.values()
+    )
 
 
 @settings(max_examples=60, deadline=None)
@@ -294,5 +297,7 @@ def test_a_turn_of_a_degree_or_more_is_distorted(frame, sx, sy, degrees, clockwi
     centre = np.array([128.0, 96.0])
     pb = ((pa - centre) @ turn.T + centre) * [sx, sy] + [tx, ty]
     pb += rng.normal(0, min(noise, 0.5), size=(n, 2))
-    measured = P._distortion(pa, pb)
-    assert any(f >= P.DISTORTION_F and px >= P.DISTORTION_PX for f, px in measured.values())
+    measured = verify._distortion(pa, pb)
+    assert any(
+        f >= verify.DISTORTION_F and px >= verify.DISTORTION_PX for f, px in measured.values()
+    )

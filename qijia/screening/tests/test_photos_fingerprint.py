@@ -12,6 +12,7 @@ from PIL import Image
 
 from qijia.screening import photogen as g
 from qijia.screening import photos as P
+from qijia.screening.photos import cache as photo_cache
 
 
 def _jpeg(size=(320, 240), seed=1) -> bytes:
@@ -96,7 +97,7 @@ def test_cache_fingerprints_each_content_once(tmp_path, monkeypatch):
     (tmp_path / "c.jpg").write_bytes(_jpeg(seed=2))
     calls = []
     real = P.fingerprint_bytes
-    monkeypatch.setattr(P, "fingerprint_bytes", lambda raw: calls.append(1) or real(raw))
+    monkeypatch.setattr(photo_cache, "fingerprint_bytes", lambda raw: calls.append(1) or real(raw))
     cache = P.FingerprintCache(tmp_path / "cache" / "prints.sqlite")
     first = [P.fingerprint_file(tmp_path / n, cache) for n in ("a.jpg", "b.jpg", "c.jpg")]
     assert len(calls) == 2 and cache.hits == 1 and len(cache) == 2

@@ -1,0 +1,80 @@
+"""Fingerprints on disk, keyed by content: a file is decoded once ever."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+import threading
+from pathlib import Path
+
+from .fingerprint import PhotoError, PhotoPrint, fingerprint_bytes
+
+
+def fingerprint_file(path: str | Path, cache: FingerprintCache | None = None) -> PhotoPrint:
+    """Fingerprint a file; with a cache, a content already seen is not decoded again."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        raise PhotoError(f"图片文件无法读取：{path}（{exc.strerror or exc}）") from exc
+    if cache is not None:
+        return cache.fingerprint(data)
+    return fingerprint_bytes(data)
+
+
+class FingerprintCache:
+    """Fingerprints on disk (SQLite), keyed by the content's SHA-256.
+
+    Why by content: the same picture is often filed under many names and many applications, and
+    re-screening a bundle or a year's applications must not decode anything twice.
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS prints (sha256 TEXT PRIMARY KEY, version INTEGER, data BLOB)"
+        )
+        self._db.commit()
+        self.hits = 0
+        self.misses = 0
+
+    # 2: width/height are the photo's own size (1 stored the draft-decoded size); 3: orientation;
+    # 4: extra window codes
+    _VERSION = 4
+
+    def get(self, sha256: str) -> PhotoPrint | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT data FROM prints WHERE sha256 = ? AND version = ?", (sha256, self._VERSION)
+            ).fetchone()
+        return PhotoPrint.from_bytes(row[0]) if row else None
+
+    def put(self, fp: PhotoPrint) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO prints (sha256, version, data) VALUES (?, ?, ?)",
+                (fp.sha256, self._VERSION, fp.to_bytes()),
+            )
+            self._db.commit()
+
+    def fingerprint(self, data: bytes) -> PhotoPrint:
+        sha = hashlib.sha256(data).hexdigest()
+        found = self.get(sha)
+        if found is not None:
+            self.hits += 1
+            return found
+        self.misses += 1
+        fp = fingerprint_bytes(data)
+        self.put(fp)
+        return fp
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._db.execute("SELECT COUNT(*) FROM prints").fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

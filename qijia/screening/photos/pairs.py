@@ -1,0 +1,219 @@
+"""Duplicate pairs among many photos (a bundle) and against an incremental index (the platform)."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from collections.abc import Hashable, Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+import cv2
+import numpy as np
+
+from .fingerprint import CANDIDATE_RADIUS, EXTRA_RADIUS, PhotoPrint, _with_views
+from .hashindex import HashIndex
+from .verify import compare
+
+PARALLEL_MIN_PAIRS = 2_000  # verify in worker processes from this many candidate pairs
+
+
+def _candidate_pairs(
+    index: HashIndex,
+    owners: np.ndarray,
+    query_codes: np.ndarray,
+    query_owner: np.ndarray,
+    query_flip: np.ndarray,
+    query_radius: np.ndarray,
+) -> dict[tuple[int, int], set[bool]]:
+    found: dict[tuple[int, int], set[bool]] = {}
+    rows_of, ids_of = [np.empty(0, dtype=np.int64)], [np.empty(0, dtype=np.int64)]
+    for radius in np.unique(query_radius).tolist():  # one search per radius
+        part = np.flatnonzero(query_radius == radius)
+        rows, ids, _dist = index.search(query_codes[part], radius=radius)
+        rows_of.append(part[rows])
+        ids_of.append(ids)
+    rows, ids = np.concatenate(rows_of), np.concatenate(ids_of)
+    if not len(rows):
+        return found
+    q = query_owner[rows]
+    o = owners[ids]
+    f = query_flip[rows]
+    stacked = np.unique(np.stack([q, o, f.astype(np.int64)], axis=1), axis=0)
+    for qi, oi, flip in stacked.tolist():
+        found.setdefault((qi, oi), set()).add(bool(flip))
+    return found
+
+
+def _codes_of(
+    prints: Sequence[PhotoPrint], extra: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Query codes of ``prints`` (normal and mirror, with the extra windows' unless ``extra`` is
+    false), with per code the owner's position, a mirror flag and the search radius."""
+    fields = (
+        ("codes", "extra_codes", "mirror_codes", "extra_mirror_codes")
+        if extra
+        else ("codes", "mirror_codes")
+    )
+    radii = np.array([EXTRA_RADIUS if "extra" in f else CANDIDATE_RADIUS for f in fields])
+    mirrored = np.array(["mirror" in f for f in fields])
+    arrays = [getattr(p, f) for p in prints for f in fields]
+    sizes = [len(a) for a in arrays]
+    per_photo = len(fields)
+    return (
+        np.concatenate(arrays) if arrays else np.empty(0, dtype=np.uint64),
+        np.repeat(np.repeat(np.arange(len(prints), dtype=np.int64), per_photo), sizes),
+        np.repeat(np.tile(mirrored, len(prints)), sizes),
+        np.repeat(np.tile(radii, len(prints)), sizes),
+    )
+
+
+def find_duplicate_pairs(
+    items: Sequence[tuple[Hashable, PhotoPrint]],
+) -> list[tuple[Hashable, Hashable, dict]]:
+    """Every unordered pair of items that shows the same photograph, with verification evidence.
+
+    Keys are returned as given, in input order within a pair (a's position < b's). A photo whose
+    EXIF orientation turns it is compared as stored and as shown (``upright_view``); evidence
+    from the shown view lists that side under ``upright``.
+    """
+    if len(items) < 2:
+        return []
+    prints, origin = _with_views([fp for _key, fp in items])
+    index = HashIndex()
+    index.add(np.concatenate([p.codes for p in prints]))
+    owners = np.repeat(np.arange(len(prints), dtype=np.int64), [len(p.codes) for p in prints])
+    candidates = _candidate_pairs(index, owners, *_codes_of(prints))
+    # Same content under two keys is always a pair, whatever the hashes say.
+    by_sha: dict[str, list[int]] = {}
+    for pos, fp in enumerate(prints):
+        by_sha.setdefault(fp.sha256, []).append(pos)
+    merged: dict[tuple[int, int], set[bool]] = {}
+    for (qi, oi), flips in candidates.items():
+        if origin[qi] == origin[oi]:
+            continue
+        pair = (min(qi, oi), max(qi, oi))
+        # the flag says which side was mirrored; verification mirrors the second of the pair
+        merged.setdefault(pair, set()).update(flips)
+    for positions in by_sha.values():
+        for x in range(len(positions)):
+            for y in range(x + 1, len(positions)):
+                merged.setdefault((positions[x], positions[y]), set()).add(False)
+    # One verification per pair of contents, in (i, j) order so a photo's keypoints are reused
+    # by its consecutive pairs.
+    tasks: dict[tuple[str, str], tuple[int, int, tuple[bool, ...]]] = {}
+    for i, j in sorted(merged):
+        a, b = prints[i], prints[j]
+        key = (a.sha256, b.sha256) if a.sha256 <= b.sha256 else (b.sha256, a.sha256)
+        tasks.setdefault(key, (i, j, tuple(sorted(merged[(i, j)]))))
+    verdicts = dict(zip(tasks, _verify_all(prints, list(tasks.values())), strict=True))
+    found: dict[tuple[int, int], dict] = {}
+    for i, j in sorted(merged):
+        a, b = prints[i], prints[j]
+        key = (a.sha256, b.sha256) if a.sha256 <= b.sha256 else (b.sha256, a.sha256)
+        evidence = verdicts[key]
+        pair = (min(origin[i], origin[j]), max(origin[i], origin[j]))
+        if evidence is None or pair in found:
+            continue
+        evidence = dict(evidence)
+        turned = {origin[pos] for pos in (i, j) if pos >= len(items)}
+        if turned:
+            evidence["upright"] = [
+                side for side, pos in zip("ab", pair, strict=True) if pos in turned
+            ]
+        found[pair] = evidence
+    return [(items[i][0], items[j][0], evidence) for (i, j), evidence in sorted(found.items())]
+
+
+_WORKER_PRINTS: Sequence[PhotoPrint] = ()
+
+
+def _verify_chunk(chunk: list[tuple[int, int, tuple[bool, ...]]]) -> list[dict | None]:
+    return [compare(_WORKER_PRINTS[i], _WORKER_PRINTS[j], flips) for i, j, flips in chunk]
+
+
+def _verify_all(
+    prints: Sequence[PhotoPrint], tasks: list[tuple[int, int, tuple[bool, ...]]]
+) -> list[dict | None]:
+    """compare() for every task, on every core when there are many (worker processes forked
+    with the fingerprints in memory, so nothing but pair positions and verdicts is sent)."""
+    global _WORKER_PRINTS
+    workers = min(os.cpu_count() or 1, 8)
+    if len(tasks) < PARALLEL_MIN_PAIRS or workers < 2 or "fork" not in mp.get_all_start_methods():
+        return [compare(prints[i], prints[j], flips) for i, j, flips in tasks]
+    # Contiguous chunks keep each worker's pairs in (i, j) order (keypoint cache hits); many
+    # chunks per worker even out pairs that take the dense search.
+    size = max(len(tasks) // (workers * 16), 1)
+    chunks = [tasks[k : k + size] for k in range(0, len(tasks), size)]
+    _WORKER_PRINTS = prints
+    # One process per core already, so OpenCV's own threads would only contend; and it must be
+    # set before the fork: a forked child that touches the inherited thread pool hangs.
+    threads = cv2.getNumThreads()
+    cv2.setNumThreads(1)
+    try:
+        with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
+            return [verdict for part in pool.map(_verify_chunk, chunks) for verdict in part]
+    finally:
+        _WORKER_PRINTS = ()
+        cv2.setNumThreads(threads)
+
+
+class PhotoIndex:
+    """Photos already screened, for screening one new application against all of them.
+
+    A crop is found from its original's extra windows. Either may be the stored one, so the
+    stored photos' extra codes get an index of their own, searched with the new photos' window
+    codes; the new photos' extra codes are searched in the main index, as in a bundle.
+    """
+
+    def __init__(self) -> None:
+        self._index = HashIndex()
+        self._extra = HashIndex()
+        self._keys: list[Hashable] = []
+        self._prints: list[PhotoPrint] = []
+        self._owners: list[np.ndarray] = []
+        self._extra_owners: list[np.ndarray] = []
+        self._by_sha: dict[str, list[int]] = {}
+        self._photos = 0  # stored photos; _keys/_prints also hold their upright views
+
+    def __len__(self) -> int:
+        return self._photos
+
+    def add(self, keys: Sequence[Hashable], prints: Sequence[PhotoPrint]) -> None:
+        if len(keys) != len(prints):
+            raise ValueError("keys and prints differ in length")
+        prints, origin = _with_views(prints)
+        start = len(self._keys)
+        for offset, fp in enumerate(prints):
+            self._owners.append(np.full(len(fp.codes), start + offset, dtype=np.int64))
+            self._extra_owners.append(np.full(len(fp.extra_codes), start + offset, dtype=np.int64))
+            self._by_sha.setdefault(fp.sha256, []).append(start + offset)
+        self._keys.extend(keys[o] for o in origin)
+        self._prints.extend(prints)
+        self._photos += len(keys)
+        if prints:
+            self._index.add(np.concatenate([p.codes for p in prints]))
+            self._extra.add(np.concatenate([p.extra_codes for p in prints]))
+
+    def query(self, prints: Sequence[PhotoPrint]) -> list[tuple[int, Hashable, dict]]:
+        """(position in ``prints``, stored key, evidence) for each stored photo that is the same."""
+        if not prints or not self._keys:
+            return []
+        views, origin = _with_views(prints)
+        candidates = _candidate_pairs(self._index, np.concatenate(self._owners), *_codes_of(views))
+        stored_crops = _candidate_pairs(
+            self._extra, np.concatenate(self._extra_owners), *_codes_of(views, extra=False)
+        )
+        for pair, flips in stored_crops.items():
+            candidates.setdefault(pair, set()).update(flips)
+        for pos, fp in enumerate(prints):  # identical content is always found
+            for stored in self._by_sha.get(fp.sha256, ()):
+                candidates.setdefault((pos, stored), set()).add(False)
+        out: dict[tuple[int, Hashable], dict] = {}
+        for (qi, si), flips in sorted(candidates.items()):
+            if (origin[qi], self._keys[si]) in out:
+                continue
+            # compare(stored, query): the flag marks the query side as mirrored
+            evidence = compare(self._prints[si], views[qi], tuple(sorted(flips)))
+            if evidence is not None:
+                out[(origin[qi], self._keys[si])] = evidence
+        return [(qi, key, evidence) for (qi, key), evidence in out.items()]
