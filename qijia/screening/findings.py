@@ -30,11 +30,7 @@ def finding_subject(kind: str, evidence: dict[str, Any]) -> str:
             f"{_s(evidence.get('file'))}|{_s(evidence.get('other_application_id'))}|"
             f"{_s(evidence.get('other_file'))}"
         )
-    if kind == "duplicate_invoice":
-        code = normalize_invoice_part(_s(evidence.get("invoice_code")))
-        number = normalize_invoice_part(_s(evidence.get("invoice_number")))
-        return f"{code}|{number}|{_s(evidence.get('other_application_id'))}"
-    if kind in ("invoice_buyer_mismatch", "invoice_outside_period"):
+    if kind in ("duplicate_invoice", "invoice_buyer_mismatch", "invoice_outside_period"):
         code = normalize_invoice_part(_s(evidence.get("invoice_code")))
         number = normalize_invoice_part(_s(evidence.get("invoice_number")))
         return f"{code}|{number}"

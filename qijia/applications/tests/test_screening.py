@@ -4,6 +4,7 @@ enterprise registry; findings land on the application with their evidence."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -109,3 +110,38 @@ def test_failed_screening_is_audited_and_leaves_approval_blocked(world, monkeypa
     s.application_pass_formal_review(actor=world.officer, application_id=app.pk)
     with pytest.raises(s.PreconditionFailed, match="诚信筛查尚未完成"):
         s.application_approve(actor=world.approver, application_id=app.pk, amount="1000")
+
+
+def test_migration_renames_pair_subjects_of_duplicate_invoices_keeping_disposals(world):
+    from django.apps import apps
+
+    migration = importlib.import_module(
+        "qijia.applications.migrations.0004_duplicate_invoice_subject"
+    )
+    app = filled_application(world)
+
+    def finding(subject: str, **kw) -> ScreeningFinding:
+        return ScreeningFinding.objects.create(
+            application=app,
+            kind="duplicate_invoice",
+            severity="high",
+            summary="发票重复",
+            subject=subject,
+            **kw,
+        )
+
+    dismissed = finding("4400231130|00000001|7", disposition="dismissed", reason="同一合同分期")
+    second_holder = finding("4400231130|00000001|9")
+    digital = finding("|24442000000012345678|7")
+    current = finding("4400231130|00000002")
+    older_of_current = finding("4400231130|00000002|7")
+    migration.rename_subjects(apps, None)
+    subjects = dict(ScreeningFinding.objects.values_list("pk", "subject"))
+    assert subjects == {
+        dismissed.pk: "4400231130|00000001",
+        second_holder.pk: "4400231130|00000001|9",
+        digital.pk: "|24442000000012345678",
+        current.pk: "4400231130|00000002",
+        older_of_current.pk: "4400231130|00000002|7",
+    }
+    assert ScreeningFinding.objects.get(pk=dismissed.pk).reason == "同一合同分期"

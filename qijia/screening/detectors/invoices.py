@@ -90,24 +90,27 @@ def detect_duplicates(bundle: Bundle) -> list[Finding]:
         for i in group:
             by_app.setdefault(invoices[i].application_id, invoices[i])
         for app_id, row in by_app.items():
-            for other_id, other in by_app.items():
-                if other_id == app_id:
-                    continue
-                findings.append(
-                    Finding(
-                        application_id=app_id,
-                        kind="duplicate_invoice",
-                        severity="high",
-                        summary=f"{_label(row)}同时出现在申报 {other_id} 中，疑似重复报销。",
-                        evidence={
-                            "invoice_code": invoice_part(row.invoice_code),
-                            "invoice_number": invoice_part(row.invoice_number),
-                            "other_application_id": other_id,
-                            "invoice": _invoice_evidence(row),
-                            "other_invoice": _invoice_evidence(other),
-                        },
-                    )
+            # The subject is the invoice: one finding per application however many others hold
+            # it ("no repeats for the same ... invoice"); every other holder is in the evidence.
+            others = sorted(other_id for other_id in by_app if other_id != app_id)
+            listed = "、".join(others[:5]) + (f"等 {len(others)} 个申报" if len(others) > 5 else "")
+            findings.append(
+                Finding(
+                    application_id=app_id,
+                    kind="duplicate_invoice",
+                    severity="high",
+                    summary=f"{_label(row)}同时出现在申报 {listed} 中，疑似重复报销。",
+                    evidence={
+                        "invoice_code": invoice_part(row.invoice_code),
+                        "invoice_number": invoice_part(row.invoice_number),
+                        "other_application_id": others[0],
+                        "other_application_ids": others,
+                        "invoice": _invoice_evidence(row),
+                        "other_invoice": _invoice_evidence(by_app[others[0]]),
+                        "other_invoices": [_invoice_evidence(by_app[o]) for o in others],
+                    },
                 )
+            )
     return findings
 
 

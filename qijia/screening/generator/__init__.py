@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 # Bumped whenever the same seed would give different files; ensure_bundle regenerates then.
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 
 
 class GeneratorError(ValueError):

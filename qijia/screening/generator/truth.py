@@ -211,10 +211,8 @@ def compute_truth(w: World, as_of: dt.date, photo_keys: Iterable[Key] = ()) -> s
     for inv in w.invoices:
         holders[invoice_key(inv.code, inv.number)].add(inv.app_id)
     for (code, number), owners in holders.items():
-        for a in owners:
-            for b in owners:
-                if a != b:
-                    keys.add((a, "duplicate_invoice", f"{code}|{number}|{b}"))
+        if len(owners) > 1:
+            keys.update((a, "duplicate_invoice", f"{code}|{number}") for a in owners)
     for inv in w.invoices:
         app = apps[inv.app_id]
         code, number = invoice_key(inv.code, inv.number)

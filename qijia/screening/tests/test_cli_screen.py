@@ -96,8 +96,10 @@ def test_dedupe_keeps_one_finding_per_application_kind_subject():
     ev = {"invoice_code": "", "invoice_number": "1", "other_application_id": "B"}
     a = Finding("A", "duplicate_invoice", "high", "x。", ev)
     b = Finding("A", "duplicate_invoice", "high", "y。", {**ev, "invoice_number": " 1 "})
-    c = Finding("A", "duplicate_invoice", "high", "z。", {**ev, "other_application_id": "C"})
-    assert dedupe_and_sort([c, a, b]) == [a, c]
+    c = Finding("A", "duplicate_invoice", "high", "z。", {**ev, "invoice_number": "2"})
+    d = Finding("A", "duplicate_photo", "high", "p。", {"file": "a", "other_file": "b", **ev})
+    e = Finding("A", "duplicate_photo", "high", "q。", {"file": "a", "other_file": "c", **ev})
+    assert dedupe_and_sort([e, c, d, a, b]) == [d, e, a, c]
 
 
 def test_report_is_self_contained_and_escapes_untrusted_values(tmp_path):
@@ -134,12 +136,12 @@ def test_truth_file_prints_precision_and_recall_per_kind(tmp_path, capsys):
                     {
                         "application_id": "A1",
                         "kind": "duplicate_invoice",
-                        "subject": "4400231130|00000007|A2",
+                        "subject": "4400231130|00000007",
                     },
                     {
                         "application_id": "A2",
                         "kind": "duplicate_invoice",
-                        "subject": "4400231130|00000007|A1",
+                        "subject": "4400231130|00000007",
                     },
                     {
                         "application_id": "A3",

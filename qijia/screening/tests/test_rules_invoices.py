@@ -125,7 +125,7 @@ def test_same_invoice_twice_in_one_application_is_not_a_duplicate(tmp_path):
     assert not _of(findings, "duplicate_invoice")
 
 
-def test_three_copies_give_every_ordered_pair_once(tmp_path):
+def test_one_invoice_on_three_applications_gives_one_finding_each_naming_the_others(tmp_path):
     findings = _screen(
         tmp_path,
         [
@@ -134,8 +134,15 @@ def test_three_copies_give_every_ordered_pair_once(tmp_path):
         ],
     )
     dups = _of(findings, "duplicate_invoice")
-    assert len(dups) == 6
-    assert len({(f.application_id, finding_subject(f.kind, f.evidence)) for f in dups}) == 6
+    assert {f.application_id: f.evidence["other_application_ids"] for f in dups} == {
+        "A1": ["A2", "A3"],
+        "A2": ["A1", "A3"],
+        "A3": ["A1", "A2"],
+    }
+    assert {f.evidence["other_application_id"] for f in dups if f.application_id == "A1"} == {"A2"}
+    assert all(len(f.evidence["other_invoices"]) == 2 for f in dups)
+    assert {finding_subject(f.kind, f.evidence) for f in dups} == {"4400231130|00000001"}
+    assert "A2、A3" in next(f.summary for f in dups if f.application_id == "A1")
 
 
 def test_buyer_mismatch_when_buyer_is_another_code_or_empty_not_for_lower_case(tmp_path):
