@@ -235,10 +235,15 @@ def build_bundle(application: Application) -> tuple[Bundle, dict[str, Any], dict
 def _reference_evidence(evidence: dict[str, Any]) -> dict[str, Any]:
     """Add the other application's reference and the evidence file ids, for the reviewer's page."""
     enriched = dict(evidence)
+    others = [str(o) for o in evidence.get("other_application_ids") or []]
     other = evidence.get("other_application_id")
-    if other and str(other).isdigit():
-        ref = Application.objects.filter(pk=int(other)).values_list("reference", flat=True).first()
-        enriched["other_reference"] = ref or ""
+    if other and str(other) not in others:
+        others.insert(0, str(other))
+    pks = [int(o) for o in others if o.isdigit()]
+    if pks:
+        refs = dict(Application.objects.filter(pk__in=pks).values_list("pk", "reference"))
+        enriched["other_reference"] = refs.get(pks[0], "")
+        enriched["other_references"] = [refs.get(pk, "") for pk in pks]
     for key in ("file", "other_file"):
         name = evidence.get(key)
         if name:

@@ -48,6 +48,23 @@ def test_planted_duplicate_photo_is_found_with_both_files(world):
     assert screen_application_now(application_id=second.pk) == 0
 
 
+def test_invoice_on_three_applications_gives_one_finding_naming_both_others(world, client):
+    apps = []
+    for k, seed in enumerate((61, 62, 63)):
+        if k:
+            world.enterprise, world.applicant = _second_applicant(world)
+        app = filled_application(world, photo_seed=seed, invoice_number="31415926")
+        s.application_submit(actor=world.applicant, application_id=app.pk)
+        apps.append(app)
+    screen_application_now(application_id=apps[2].pk)
+    found = ScreeningFinding.objects.get(application=apps[2], kind="duplicate_invoice")
+    assert found.subject == "044001900111|31415926"
+    assert found.evidence["other_references"] == [apps[0].reference, apps[1].reference]
+    client.force_login(world.officer)
+    page = client.get(f"/applications/{apps[2].pk}/").content.decode()
+    assert f"{apps[0].reference}、{apps[1].reference}" in page
+
+
 def test_related_party_seller_is_found_through_the_registry(world, client):
     seller = EnterpriseFactory(name="东莞市关联设备有限公司")
     boss = Person.objects.create(name="陈大文")
