@@ -45,10 +45,6 @@ from .models import Application, EvidenceFile, EvidenceKind, Invoice, ScreeningF
 NOT_SCREENED = {Status.DRAFT, Status.WITHDRAWN}
 
 
-def _app_key(app_id: int) -> str:
-    return str(app_id)
-
-
 def _neighbourhood(usccs: set[str], hops: int = 2) -> tuple[set[int], set[int]]:
     """Enterprise ids and person ids within ``hops`` role/holding edges of the given USCCs."""
     enterprise_ids = set(Enterprise.objects.filter(uscc__in=usccs).values_list("pk", flat=True))
@@ -101,7 +97,7 @@ def photo_findings(application: Application) -> list[Finding]:
             continue
         findings.append(
             Finding(
-                application_id=_app_key(application.pk),
+                application_id=application.reference,
                 kind="duplicate_photo",
                 severity="high",
                 summary=(
@@ -110,7 +106,7 @@ def photo_findings(application: Application) -> list[Finding]:
                 ),
                 evidence={
                     "file": file.file.name,
-                    "other_application_id": _app_key(other.application_id),
+                    "other_application_id": other.application.reference,
                     "other_file": other.file.name,
                     "caption": file.caption,
                     "other_caption": other.caption,
@@ -155,6 +151,9 @@ def build_bundle(application: Application) -> tuple[Bundle, dict[str, Any], dict
         ).select_related("person")
     )
     holdings = Holding.objects.filter(holder_id__in=enterprise_ids, held_id__in=enterprise_ids)
+    # Applications are known to the engine by their reference, so its summaries name them as
+    # the reviewer does ("申报 QJ…"), and evidence points at them the same way.
+    reference_of = {a.pk: a.reference for a in applications}
 
     bundle = Bundle(
         root=Path("."),
@@ -202,7 +201,7 @@ def build_bundle(application: Application) -> tuple[Bundle, dict[str, Any], dict
         ),
         applications=tuple(
             ApplicationRow(
-                application_id=_app_key(a.pk),
+                application_id=a.reference,
                 uscc=a.enterprise.uscc,
                 programme=a.programme.code,
                 title=a.title,
@@ -215,7 +214,7 @@ def build_bundle(application: Application) -> tuple[Bundle, dict[str, Any], dict
         ),
         invoices=tuple(
             InvoiceRow(
-                application_id=_app_key(i.application_id),
+                application_id=reference_of[i.application_id],
                 invoice_code=i.invoice_code,
                 invoice_number=i.invoice_number,
                 issued_on=i.issued_on,
@@ -233,17 +232,13 @@ def build_bundle(application: Application) -> tuple[Bundle, dict[str, Any], dict
 
 
 def _reference_evidence(evidence: dict[str, Any]) -> dict[str, Any]:
-    """Add the other application's reference and the evidence file ids, for the reviewer's page."""
+    """Name the other applications (the engine knows them by reference) and add the evidence
+    files' ids, for the reviewer's page."""
     enriched = dict(evidence)
-    others = [str(o) for o in evidence.get("other_application_ids") or []]
     other = evidence.get("other_application_id")
-    if other and str(other) not in others:
-        others.insert(0, str(other))
-    pks = [int(o) for o in others if o.isdigit()]
-    if pks:
-        refs = dict(Application.objects.filter(pk__in=pks).values_list("pk", "reference"))
-        enriched["other_reference"] = refs.get(pks[0], "")
-        enriched["other_references"] = [refs.get(pk, "") for pk in pks]
+    if other:
+        enriched["other_reference"] = other
+        enriched["other_references"] = evidence.get("other_application_ids") or [other]
     for key in ("file", "other_file"):
         name = evidence.get(key)
         if name:
@@ -261,7 +256,7 @@ def screen_application_now(*, application_id: int, as_of: dt.date | None = None)
     findings = [
         f
         for f in screen(bundle, as_of or timezone.localdate(), prints=prints, digests=digests)
-        if f.application_id == _app_key(application.pk)
+        if f.application_id == application.reference
         and f.kind not in ("ineligible_applicant", "blacklisted_applicant")
     ] + photo_findings(application)
     created = 0

@@ -129,18 +129,16 @@ def test_failed_screening_is_audited_and_leaves_approval_blocked(world, monkeypa
         s.application_approve(actor=world.approver, application_id=app.pk, amount="1000")
 
 
-def test_migration_renames_pair_subjects_of_duplicate_invoices_keeping_disposals(world):
+def test_migration_renames_stored_subjects_keeping_disposals(world):
     from django.apps import apps
 
-    migration = importlib.import_module(
-        "qijia.applications.migrations.0004_duplicate_invoice_subject"
-    )
+    migration = importlib.import_module("qijia.applications.migrations.0004_finding_subjects")
     app = filled_application(world)
 
-    def finding(subject: str, **kw) -> ScreeningFinding:
+    def finding(subject: str, kind: str = "duplicate_invoice", **kw) -> ScreeningFinding:
         return ScreeningFinding.objects.create(
             application=app,
-            kind="duplicate_invoice",
+            kind=kind,
             severity="high",
             summary="发票重复",
             subject=subject,
@@ -152,6 +150,8 @@ def test_migration_renames_pair_subjects_of_duplicate_invoices_keeping_disposals
     digital = finding("|24442000000012345678|7")
     current = finding("4400231130|00000002")
     older_of_current = finding("4400231130|00000002|7")
+    photo = finding(f"evidence/a.jpg|{app.pk}|evidence/b.jpg", kind="duplicate_photo")
+    gone = finding("evidence/a.jpg|999999|evidence/c.jpg", kind="duplicate_photo")
     migration.rename_subjects(apps, None)
     subjects = dict(ScreeningFinding.objects.values_list("pk", "subject"))
     assert subjects == {
@@ -160,5 +160,7 @@ def test_migration_renames_pair_subjects_of_duplicate_invoices_keeping_disposals
         digital.pk: "|24442000000012345678",
         current.pk: "4400231130|00000002",
         older_of_current.pk: "4400231130|00000002|7",
+        photo.pk: f"evidence/a.jpg|{app.reference}|evidence/b.jpg",
+        gone.pk: "evidence/a.jpg|999999|evidence/c.jpg",
     }
     assert ScreeningFinding.objects.get(pk=dismissed.pk).reason == "同一合同分期"
