@@ -10,9 +10,14 @@ decision has two stages:
 1. Candidates. Each photo gets 64-bit DCT hashes (pHash) of its whole frame and of ten sub-windows
    that a >= 80%-area crop roughly equals (corners, centre, sides), for the picture and its
    mirror image. Windows of one photo against windows of the other find crops; the mirror codes
-   find mirror images. Codes go in a multi-index hash table (FAISS ``IndexBinaryMultiHash``:
-   four 16-bit substrings, probing one or two flipped bits), which returns every code within the
-   Hamming radius without a scan.
+   find mirror images. Codes go in a multi-index hash table (``hashindex``: the codes cut into
+   substrings, each probed with a few flipped bits), which returns every code within the Hamming
+   radius without a scan. It is written here, compiled with numba, rather than taken from FAISS
+   (``IndexBinaryMultiHash``, the first version): on the same 1,000,000 codes FAISS answered an
+   application's query in about 1.1 s against 13 ms, and self-joined 50,000 codes 68x slower,
+   because it runs a range search per code and fixes the substring layout, where ``hashindex``
+   picks the layout for the index size and joins bucket with bucket (``make bench`` measures
+   both).
 2. Verification. For each candidate pair, SIFT keypoints on 256-pixel greyscale thumbnails are
    matched and an axis-aligned model (x' = sx*x + tx, y' = sy*y + ty: resize and crop, with the
    mirror tried explicitly) is fitted by RANSAC. The pair is the same photograph only when one
