@@ -114,7 +114,13 @@ _MATCHER = cv2.BFMatcher(cv2.NORM_L2)
 def _ransac_axis_aligned(
     pa: np.ndarray, pb: np.ndarray, tol: float, rng: np.random.Generator
 ) -> tuple[np.ndarray, np.ndarray] | None:
-    """Fit xb = sx*xa + tx, yb = sy*ya + ty (sx, sy > 0) by RANSAC; returns (params, inliers)."""
+    """Fit xb = sx*xa + tx, yb = sy*ya + ty (sx, sy > 0) by RANSAC; returns (params, inliers).
+
+    Written here because OpenCV's robust estimators fit richer models only (``estimateAffine2D``,
+    ``estimateAffinePartial2D``: a turn and one scale; ``findHomography``), and a turn is exactly
+    what must not be absorbed: the spec's transformations move and scale each axis, nothing more.
+    The richer fits are still made, on the inliers, to measure distortion (``_distortion``).
+    """
     n = len(pa)
     if n < 2:
         return None
