@@ -28,6 +28,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/ruff check qijia config
+	QIJIA_TESTING=1 QIJIA_VAR_DIR=$$(mktemp -d) $(BIN)/mypy qijia config
 	QIJIA_TESTING=1 QIJIA_VAR_DIR=$$(mktemp -d) $(BIN)/python manage.py makemigrations --check --dry-run -v 0
 	DATABASE_URL=$(TEST_DATABASE_URL) REDIS_URL=$(TEST_REDIS_URL) QIJIA_TESTING=1 QIJIA_TASKS_EAGER=1 \
 	  QIJIA_FAST_HASHER=1 $(BIN)/pytest $(PYTEST_ARGS)
@@ -41,6 +42,7 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check qijia config
 	$(BIN)/ruff format --check qijia config
+	QIJIA_TESTING=1 QIJIA_VAR_DIR=$$(mktemp -d) $(BIN)/mypy qijia config
 
 bench: $(STAMP)
 	$(BIN)/python -m qijia.bench $(BENCH_ARGS)

@@ -11,6 +11,8 @@ from django.http import HttpRequest
 from ninja import Router, Schema
 from ninja.errors import HttpError
 
+from qijia.identity.permissions import signed_in_user
+
 from . import services
 from .selectors import application_get, application_list
 
@@ -78,7 +80,7 @@ def list_applications(request: HttpRequest, status: str = "", q: str = "") -> li
 def get_application(request: HttpRequest, application_id: int) -> dict:
     app = application_get(actor=request.user, application_id=application_id)
     events = app.events.all()
-    if request.user.enterprise_id:
+    if signed_in_user(request).enterprise_id:
         events = events.filter(public=True)
     return {
         **_out(app),

@@ -35,8 +35,10 @@ MATERIALS = [
     {"code": "contract", "label": "采购合同", "kind": "contract", "required": False},
 ]
 
-PROGRAMMES = [
-    # code, title, section, max, major, notice, experts, state, criteria
+#: code, title, section, max, major, notice, experts, state, criteria (fact, operator, value)
+ProgrammeSpec = tuple[str, str, str, str, str, int, bool, str, list[tuple[str, str, Any]]]
+
+PROGRAMMES: list[ProgrammeSpec] = [
     (
         "tech-upgrade-2026",
         "工业企业技术改造专项资金",
@@ -394,6 +396,7 @@ def _advance(
     app.refresh_from_db()
     s.application_approve(actor=head, application_id=pk, amount=app.amount_requested, note="同意")
     app.refresh_from_db()
+    assert app.amount_approved is not None  # application_approve has just set it
     major = app.amount_approved >= app.programme.major_threshold
     if stage == "approved_major":
         return

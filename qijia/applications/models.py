@@ -209,6 +209,10 @@ class ScreeningFinding(models.Model):
     disposed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    # Not fields: the application page attaches the two photos a duplicate_photo finding compares.
+    file_a: EvidenceFile | None
+    file_b: EvidenceFile | None
+
     class Meta:
         ordering = ["application", "-severity", "pk"]
         verbose_name = _("筛查发现")

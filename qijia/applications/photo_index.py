@@ -44,7 +44,7 @@ def fingerprint(evidence: EvidenceFile, cache: photo_module.FingerprintCache) ->
     return print_
 
 
-def _refresh(cache: photo_module.FingerprintCache) -> photo_module.PhotoIndex:
+def _refresh(cache: photo_module.FingerprintCache) -> photo_module.PhotoIndex[tuple[int, str]]:
     photos = EvidenceFile.objects.filter(kind=EvidenceKind.PHOTO)
     top = photos.aggregate(top=Max("pk"))["top"] or 0
     if _STATE["index"] is None or top < _STATE["watermark"]:

@@ -50,7 +50,7 @@ def make_world(
 ) -> World:
     from qijia.programmes import services as ps
 
-    section = OrgUnitFactory(code=section_code, name=f"{section_code}科", kind="section")
+    section = OrgUnitFactory.create(code=section_code, name=f"{section_code}科", kind="section")
     officer = make_user("officer", org_unit=section)
     approver = make_user("approver", org_unit=section)
     enterprise = EnterpriseFactory(established_on=dt.date(2015, 3, 1), size_class="small")

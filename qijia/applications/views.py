@@ -17,11 +17,12 @@ from django.views.decorators.http import require_POST
 
 from qijia.core.errors import DomainError, NotFound, ValidationFailed
 from qijia.enterprises.models import PersonRoleKind
+from qijia.identity.permissions import signed_in_user
 from qijia.identity.roles import Role
 from qijia.programmes.models import Call
 
 from . import services as s
-from .models import Disposition, Status
+from .models import Disposition, EvidenceFile, Status
 from .permissions import allowed
 from .preconditions import current_files, current_invoices, is_major_matter
 from .selectors import application_get, application_list, evidence_get, work_queue
@@ -117,7 +118,7 @@ def detail(request: HttpRequest, application_id: int) -> HttpResponse:
         app = application_get(actor=request.user, application_id=application_id)
     except DomainError as exc:
         return _error_page(request, exc)
-    user = request.user
+    user = signed_in_user(request)
     is_applicant = allowed(user, "applications.act_as_applicant", app)
     is_staff = allowed(user, "applications.handle", app) or allowed(
         user, "applications.decide", app
@@ -137,7 +138,7 @@ def detail(request: HttpRequest, application_id: int) -> HttpResponse:
         for step in ev.get("path") or []:
             if isinstance(step, dict) and step.get("element") == "edge":
                 roles = [str(ROLE_LABELS.get(r, r)) for r in step.get("roles") or []]
-                step["label"] = "、".join(roles) or str(EDGE_LABELS.get(step.get("type"), ""))
+                step["label"] = "、".join(roles) or str(EDGE_LABELS.get(step.get("type", ""), ""))
     return render(
         request,
         "applications/detail.html",
@@ -167,9 +168,7 @@ def detail(request: HttpRequest, application_id: int) -> HttpResponse:
     )
 
 
-def _file_by_id(file_id: Any):  # noqa: ANN202 - EvidenceFile | None
-    from .models import EvidenceFile
-
+def _file_by_id(file_id: Any) -> EvidenceFile | None:
     if not file_id:
         return None
     return EvidenceFile.objects.filter(pk=file_id).first()
@@ -400,7 +399,7 @@ def rechecks(request: HttpRequest) -> HttpResponse:
         try:
             if request.POST.get("draw_id"):
                 draw = s.recheck_draw_run(actor=request.user, draw_id=int(request.POST["draw_id"]))
-                messages.success(request, f"已抽取：{', '.join(draw.selected)}")
+                messages.success(request, f"已抽取：{', '.join(draw.selected or [])}")
             else:
                 draw = s.recheck_draw_create(
                     actor=request.user,
@@ -414,9 +413,10 @@ def rechecks(request: HttpRequest) -> HttpResponse:
             else:
                 messages.error(request, "请求参数有误")
         return redirect("applications:rechecks")
-    programmes = Programme.objects.filter(section_id=request.user.org_unit_id).order_by("code")
+    section_id = signed_in_user(request).org_unit_id
+    programmes = Programme.objects.filter(section_id=section_id).order_by("code")
     draws = (
-        RecheckDraw.objects.filter(programme__section_id=request.user.org_unit_id)
+        RecheckDraw.objects.filter(programme__section_id=section_id)
         .select_related("programme", "created_by")
         .order_by("-created_at")[:50]
     )

@@ -139,7 +139,7 @@ def measure_bulk(data: dict[str, Any], repeats: int) -> dict[str, Any]:
         timings.append((time.perf_counter() - started) * 1000)
         if response.status_code != 200:
             raise RuntimeError(
-                f"bulk check failed: {response.status_code} {response.content[:300]}"
+                f"bulk check failed: {response.status_code} {response.content[:300]!r}"
             )
         listed_counts.add(response.json()["listed_count"])
     timings = timings[1:]

@@ -54,8 +54,9 @@ def _statement(
     joins = []
     for n, name in enumerate(related):
         field = model._meta.get_field(name)
+        assert isinstance(field, models.ForeignKey), f"{name} is not a foreign key"
         target = field.related_model
-        assert target is not None
+        assert not isinstance(target, str)  # "self" and lazy names are resolved once apps load
         alias = f"r{n}"
         columns += [f"{alias}.{qn(f.column)}" for f in target._meta.concrete_fields]
         joins.append(
@@ -79,9 +80,9 @@ def _statement(
         for _name, part_model, _names in parts:
             for f in part_model._meta.concrete_fields:
                 col = f.get_col(part_model._meta.db_table)
-                converters.append(
-                    (connection.ops.get_db_converters(col) + f.get_db_converters(connection), col)
-                )
+                # Field.get_db_converters exists in Django but is missing from django-stubs.
+                own = f.get_db_converters(connection)  # type: ignore[attr-defined]
+                converters.append((connection.ops.get_db_converters(col) + own, col))
     return sql, parts, converters
 
 
@@ -104,18 +105,16 @@ def select_joined(
     ``select_related`` would. ``where`` and ``order_by`` must be constant strings: the statement is
     built once per distinct text."""
     sql, parts, converters = _statement(model, related, where, order_by)
-    out = []
+    own_names, joined = parts[0][2], parts[1:]  # parts[0] is ``model`` itself
+    out: list[M] = []
     for row in execute(sql, params):
         if converters:
             row = tuple(_convert(value, *pair) for value, pair in zip(row, converters, strict=True))
-        start = 0
-        obj = None
-        for name, part_model, names in parts:
+        obj = model.from_db(connection.alias, own_names, row[: len(own_names)])
+        start = len(own_names)
+        for name, part_model, names in joined:
             instance = part_model.from_db(connection.alias, names, row[start : start + len(names)])
             start += len(names)
-            if obj is None:
-                obj = instance
-            else:
-                obj._state.fields_cache[name] = instance
+            obj._state.fields_cache[name] = instance
         out.append(obj)
     return out

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import itertools
 import random
+from typing import TYPE_CHECKING
 
 import factory
 
 from qijia.core.identifiers import USCC_ALPHABET, id_check_char, uscc_check_char
+
+if TYPE_CHECKING:
+    from qijia.identity.models import OrgUnit  # noqa: F401 - named in a quoted type argument
 
 _uscc_counter = itertools.count(1)
 TEST_PASSWORD = "Qijia-test-pass-2026"
@@ -30,7 +34,7 @@ def make_id_number(seed: int, *, birth: str = "19800101", division: str = "44190
     return first17 + id_check_char(first17)
 
 
-class OrgUnitFactory(factory.django.DjangoModelFactory):
+class OrgUnitFactory(factory.django.DjangoModelFactory["OrgUnit"]):
     class Meta:
         model = "identity.OrgUnit"
         django_get_or_create = ("code",)
@@ -53,7 +57,7 @@ class EnterpriseFactory(factory.django.DjangoModelFactory):
 
 
 def _first_town():
-    from qijia.identity.models import OrgUnit
+    from qijia.identity.models import OrgUnit  # noqa: F401 - named in a quoted type argument
 
     return OrgUnit.objects.filter(kind__in=["town", "subdistrict", "zone"]).order_by("code").first()
 

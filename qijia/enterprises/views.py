@@ -8,7 +8,7 @@ import functools
 import json
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
@@ -24,8 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from qijia.core.errors import DomainError, NotFound
 from qijia.core.views import render_domain_error
-from qijia.identity.models import User
-from qijia.identity.permissions import allowed, require
+from qijia.identity.permissions import allowed, require, signed_in_user
 from qijia.identity.roles import Role
 
 from . import selectors
@@ -42,11 +41,6 @@ from .validation import INDICATOR_MEASURES
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _actor(request: HttpRequest) -> User:
-    """The signed-in user (every view here is behind login_required)."""
-    return cast(User, request.user)
-
-
 def domain_errors(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
@@ -61,7 +55,9 @@ def domain_errors(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpRe
 
 
 def _filter_form(request: HttpRequest) -> EnterpriseFilterForm:
-    return EnterpriseFilterForm(request.GET or None, town_fixed=_actor(request).role == Role.TOWN)
+    return EnterpriseFilterForm(
+        request.GET or None, town_fixed=signed_in_user(request).role == Role.TOWN
+    )
 
 
 def _page_number(request: HttpRequest) -> int:
@@ -76,7 +72,7 @@ def _page_number(request: HttpRequest) -> int:
 @require_GET
 def enterprise_list(request: HttpRequest) -> HttpResponse:
     """Search by part of the name or USCC, filter by town, industry, size and status."""
-    if _actor(request).role == Role.ENTERPRISE:
+    if signed_in_user(request).role == Role.ENTERPRISE:
         return redirect("enterprises:own")
     require(request.user, "enterprises.search")
     form = _filter_form(request)
@@ -180,7 +176,7 @@ def enterprise_edit(request: HttpRequest, uscc: str) -> HttpResponse:
 @require_GET
 def own_enterprise(request: HttpRequest) -> HttpResponse:
     """本企业: the enterprise user's own record, laid out for a phone."""
-    enterprise = _actor(request).enterprise
+    enterprise = signed_in_user(request).enterprise
     if enterprise is None:
         raise Http404(_("您的账号没有绑定企业"))
     context = _detail_context(request, enterprise.uscc)

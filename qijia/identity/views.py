@@ -17,7 +17,8 @@ class QijiaLoginView(LoginView):
 
     def form_valid(self, form: AuthenticationForm) -> HttpResponse:
         response = super().form_valid(form)
-        audit_record(actor=self.request.user, action="identity.login", obj=self.request.user)
+        user = form.get_user()  # the user login() has just put on the request
+        audit_record(actor=user, action="identity.login", obj=user)
         return response
 
 

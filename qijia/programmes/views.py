@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from qijia.applications.checks import registry_listings
 from qijia.core.errors import DomainError, NotFound
+from qijia.identity.permissions import signed_in_user
 
 from .selectors import (
     execution_progress,
@@ -25,7 +26,8 @@ from .selectors import (
 @login_required
 def calculator(request: HttpRequest) -> HttpResponse:
     """Enterprise users see each open call evaluated for their enterprise; others see the calls."""
-    enterprise = request.user.enterprise if request.user.enterprise_id else None
+    user = signed_in_user(request)
+    enterprise = user.enterprise if user.enterprise_id else None
     rows, listings = None, None
     if enterprise is not None:
         listings = registry_listings(uscc=enterprise.uscc, on=timezone.localdate())
@@ -191,13 +193,15 @@ def programme_new(request: HttpRequest) -> HttpResponse:
     from . import services as ps
     from .permissions import allowed
 
-    if not allowed(request.user, "programmes.manage", ps.section_target(request.user.org_unit)):
+    section = signed_in_user(request).org_unit
+    if not allowed(request.user, "programmes.manage", ps.section_target(section)):
         return render(
             request,
             "core/error.html",
             {"message": "只有科室经办人员可以新建专项", "status": 403},
             status=403,
         )
+    assert section is not None  # only staff hold programmes.manage, and staff have an org unit
     if request.method == "POST":
         p = request.POST
         materials = [
@@ -212,7 +216,7 @@ def programme_new(request: HttpRequest) -> HttpResponse:
                 actor=request.user,
                 code=p.get("code", ""),
                 title=p.get("title", ""),
-                section=request.user.org_unit,
+                section=section,
                 max_amount=p.get("max_amount", ""),
                 major_threshold=p.get("major_threshold", ""),
                 notice_days=int(p.get("notice_days") or 7),

@@ -56,7 +56,9 @@ ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: Error
 
 
 def _actor(request: HttpRequest) -> Any:
-    return request.auth  # a TokenActor, or the session's user
+    # A TokenActor, or the session's user. django-ninja sets ``auth`` on the request at runtime
+    # and declares it nowhere, so HttpRequest's stub cannot know it.
+    return request.auth  # type: ignore[attr-defined]
 
 
 def _require_write(actor: Any) -> None:

@@ -372,8 +372,11 @@ def evidence_get(*, actor: Any, evidence_id: int) -> Evidence:
     evidence = (
         Evidence.objects.select_related("entry", "objection__entry").filter(pk=evidence_id).first()
     )
-    entry = evidence and (evidence.entry or evidence.objection.entry)
-    if evidence is None or not allowed(actor, "registry.view_entry", entry):
+    if evidence is None:
+        raise NotFound("材料不存在或您无权查看", code="evidence_not_found")
+    # An evidence file belongs to an entry or to an objection (exactly one, a check constraint).
+    entry = evidence.entry or (evidence.objection and evidence.objection.entry)
+    if not allowed(actor, "registry.view_entry", entry):
         raise NotFound("材料不存在或您无权查看", code="evidence_not_found")
     return evidence
 

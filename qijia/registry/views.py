@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +20,7 @@ from django.views.decorators.http import require_POST
 from qijia.core.errors import DomainError, PermissionDenied
 from qijia.core.views import render_domain_error
 from qijia.identity.models import OrgUnit
+from qijia.identity.permissions import signed_in_user
 from qijia.identity.roles import OrgKind
 
 from . import selectors, services
@@ -28,11 +30,11 @@ from .permissions import allowed, require
 PAGE_SIZE = 30
 
 
-def domain_errors(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def domain_errors(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """Render a DomainError (permission, not found...) as the error page with its status."""
 
     @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             return view(request, *args, **kwargs)
         except DomainError as exc:
@@ -96,7 +98,9 @@ def entry_list(request: HttpRequest) -> HttpResponse:
 def department(request: HttpRequest) -> HttpResponse:
     """A partner department's own entries."""
     require(request.user, "registry.department")
-    filters = _filters(request, source=request.user.org_unit.code)
+    org_unit = signed_in_user(request).org_unit
+    assert org_unit is not None  # a partner always has one (user_staff_role_has_org_unit)
+    filters = _filters(request, source=org_unit.code)
     rows = selectors.entry_list(actor=request.user, filters=filters)
     return render(
         request,
@@ -140,7 +144,7 @@ def entry_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _entry_form_context(request: HttpRequest) -> dict[str, Any]:
     sources = None
-    if request.user.role != "partner":
+    if signed_in_user(request).role != "partner":
         sources = OrgUnit.objects.filter(
             is_active=True, kind__in=[OrgKind.PARTNER, OrgKind.SECTION]
         )
@@ -173,7 +177,14 @@ def entry_create(request: HttpRequest) -> HttpResponse:
         try:
             entry = services.entry_create(
                 actor=request.user,
-                **(data | {"valid_to": data["valid_to"] or None}),
+                uscc=data["uscc"],
+                enterprise_name=data["enterprise_name"],
+                list=data["list"],
+                category=data["category"],
+                reason=data["reason"],
+                document_ref=data["document_ref"],
+                valid_from=data["valid_from"],
+                valid_to=data["valid_to"] or None,
                 source=request.POST.get("source") or None,
                 evidence=request.FILES.getlist("evidence"),
             )
@@ -309,7 +320,7 @@ def objection_answer(request: HttpRequest, pk: int, objection_id: int) -> HttpRe
 
 @login_required
 @domain_errors
-def evidence_download(request: HttpRequest, evidence_id: int) -> HttpResponse:
+def evidence_download(request: HttpRequest, evidence_id: int) -> FileResponse:
     evidence = selectors.evidence_get(actor=request.user, evidence_id=evidence_id)
     return FileResponse(
         evidence.file.open("rb"),
@@ -332,7 +343,7 @@ def upload(request: HttpRequest) -> HttpResponse:
                 created = services.entries_import_csv(
                     actor=request.user,
                     content=upload_file.read(20 * 1024 * 1024 + 1),
-                    filename=upload_file.name[:100],
+                    filename=(upload_file.name or "")[:100],
                 )
             except DomainError as exc:
                 messages.error(request, exc.message)
@@ -340,7 +351,9 @@ def upload(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("已导入 %(n)d 条") % {"n": len(created)})
                 return redirect(
-                    "registry:department" if request.user.role == "partner" else "registry:list"
+                    "registry:department"
+                    if signed_in_user(request).role == "partner"
+                    else "registry:list"
                 )
     return render(request, "registry/upload.html", context)
 
@@ -351,7 +364,7 @@ def tokens(request: HttpRequest) -> HttpResponse:
     """Create and revoke department tokens. A new token's text appears in this response only."""
     require(request.user, "registry.manage_tokens")
     context: dict[str, Any] = {"scopes": TokenScope.choices, "new_token": None}
-    if request.user.role == "admin":
+    if signed_in_user(request).role == "admin":
         context["units"] = OrgUnit.objects.filter(is_active=True, kind=OrgKind.PARTNER)
     if request.method == "POST":
         try:

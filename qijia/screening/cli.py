@@ -19,7 +19,7 @@ import tempfile
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 
 def _progress(enabled: bool):
@@ -57,7 +57,7 @@ def _date(value: str) -> dt.date:
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # exit 2 with a Chinese lead-in
+    def error(self, message: str) -> NoReturn:  # exit 2 with a Chinese lead-in
         self.print_usage(sys.stderr)
         print(f"参数错误：{message}", file=sys.stderr)
         raise SystemExit(2)

@@ -131,8 +131,8 @@ class Scene:
         small = Image.fromarray(np.clip(colour, 0, 255).astype(np.uint8))
         big = np.asarray(small.resize((w, h), Image.Resampling.BICUBIC)).astype(np.float32)
         # Fine grain (film/sensor texture and small detail) at a quarter of the FFT cost.
-        grain = _pink_noise(rng, h // 2, w // 2, beta=1.0).astype(np.float32) - 0.5
-        grain = cv2.resize(grain, (w, h), interpolation=cv2.INTER_LINEAR)[..., None]
+        fine = _pink_noise(rng, h // 2, w // 2, beta=1.0).astype(np.float32) - 0.5
+        grain = cv2.resize(fine, (w, h), interpolation=cv2.INTER_LINEAR)[..., None]
         big += grain * np.float32(rng.uniform(10, 40))
         return np.clip(big, 0, 255, out=big).astype(np.uint8)
 
@@ -211,7 +211,7 @@ class Scene:
                 and s.y < y1 * self.height
                 and s.y + s.pixels.shape[0] > y0 * self.height
             ]
-            order = rng.permutation(in_view) if in_view else []
+            order: np.ndarray | list[int] = rng.permutation(in_view) if in_view else []
             for index in order[: max(1, (len(order) + 1) // 2)]:
                 s = stickers[index]
                 h, w = s.pixels.shape[:2]

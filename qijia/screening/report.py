@@ -55,10 +55,10 @@ def _thumbnail(bundle: Bundle, file: str, cache: dict[str, str]) -> str:
 
         with Image.open(io.BytesIO(bundle.read_bytes(file))) as im:
             im.draft("RGB", (THUMB * 2, THUMB * 2))
-            im = im.convert("RGB")
-            im.thumbnail((THUMB, THUMB))
+            rgb = im.convert("RGB")
+            rgb.thumbnail((THUMB, THUMB))
             out = io.BytesIO()
-            im.save(out, "JPEG", quality=75)
+            rgb.save(out, "JPEG", quality=75)
         uri = "data:image/jpeg;base64," + base64.b64encode(out.getvalue()).decode("ascii")
     except Exception:  # noqa: BLE001 - a report must not fail on one image
         uri = ""

@@ -57,7 +57,7 @@ def application_record_leadership_decision(
         errors["meeting_date"] = "必填"
     elif meeting_date > _today():
         errors["meeting_date"] = "会议日期不能晚于今天"
-    if errors:
+    if errors or meeting_date is None:
         raise ValidationFailed("集体决策信息不完整", fields=errors)
 
     def apply(app: Application, ctx: Ctx) -> dict:

@@ -38,6 +38,7 @@ def application_pay(
 
     def apply(app: Application, ctx: Ctx) -> dict:
         amount = app.amount_approved
+        assert amount is not None  # a payable application was approved with an amount
         funds_spend(programme=app.programme, year=app.call.year, amount=amount)
         app.amount_reserved = Decimal(0)
         holder["payment"] = Payment.objects.create(

@@ -38,7 +38,7 @@ def assert_step(app: Application, action: str, status: str) -> None:
     assert event is not None and event.to_status == status
     audit = last_audit(f"applications.{action}")
     assert audit is not None and audit.object_id == str(app.pk)
-    assert audit.after["status"] == status
+    assert audit.after is not None and audit.after["status"] == status
 
 
 def test_submit_moves_draft_to_submitted_with_timeline_audit_and_eligibility(world):

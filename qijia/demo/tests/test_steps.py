@@ -1,6 +1,8 @@
 """The seed step registry: ordering, name clashes, deterministic per-step randomness."""
 
 import io
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -13,7 +15,7 @@ from qijia.demo.steps import (
 
 
 @pytest.fixture
-def temporary_steps():
+def temporary_steps() -> Iterator[Callable[..., Any]]:
     names: list[str] = []
 
     def add(name, fn, order):

@@ -56,7 +56,7 @@ def _clean_entry_input(
     data: dict[str, Any], *, categories: dict | None = None
 ) -> tuple[dict, dict]:
     errors: dict[str, str] = {}
-    clean = {
+    clean: dict[str, Any] = {
         "uscc": v.clean_uscc(data.get("uscc"), errors),
         "enterprise_name": v.clean_text(data.get("enterprise_name"), "enterprise_name", errors),
         "list": v.clean_list(data.get("list"), errors),
@@ -109,6 +109,7 @@ def entry_create(
     unit = _resolve_source(actor, source, errors)
     if errors:
         raise ValidationFailed("名单条目信息有误", fields=errors)
+    assert unit is not None  # _resolve_source reports a missing unit in errors
     files = inspect_evidence(evidence)
     _fill_enterprise_name(clean)
     now = timezone.now()

@@ -36,6 +36,7 @@ def token_create(
         unit = actor.org_unit
     if errors:
         raise ValidationFailed("令牌信息有误", fields=errors)
+    assert unit is not None  # a missing unit is in errors; staff always have one of their own
     text, prefix, secret_hash = new_token_text()
     with transaction.atomic():
         token = ApiToken.objects.create(

@@ -53,7 +53,7 @@ def test_applies_on_matches_the_window_definition(start, length, day):
     assert entry.applies_on(day) is expected
 
 
-def test_clean_text_reports_control_characters_and_length_by_field():
+def test_clean_text_reports_control_characters_and_length_by_field() -> None:
     errors: dict[str, str] = {}
     v.clean_text("a\x00b", "reason", errors)
     v.clean_text("x" * 201, "enterprise_name", errors)
@@ -64,7 +64,7 @@ def test_clean_text_reports_control_characters_and_length_by_field():
     }
 
 
-def test_clean_list_accepts_codes_and_chinese_labels_only():
+def test_clean_list_accepts_codes_and_chinese_labels_only() -> None:
     errors: dict[str, str] = {}
     assert v.clean_list("blacklist", errors) == "blacklist"
     assert v.clean_list("不予资助", errors) == "ineligible"
@@ -73,7 +73,7 @@ def test_clean_list_accepts_codes_and_chinese_labels_only():
     assert "ineligible" in errors["list"]
 
 
-def test_clean_date_names_the_field_and_window_must_be_ordered():
+def test_clean_date_names_the_field_and_window_must_be_ordered() -> None:
     errors: dict[str, str] = {}
     assert v.clean_date("2026/03/01", "valid_from", errors, required=True) == dt.date(2026, 3, 1)
     assert v.clean_date("", "valid_to", errors, required=False) is None

@@ -9,7 +9,7 @@ hash), which are the same photograph whatever the similarity stage says.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Hashable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from qijia.screening.model import Bundle, Finding
@@ -24,7 +24,7 @@ def detect(
     from qijia.screening import photos as photo_module
 
     rows = bundle.photos
-    items: list[tuple[Hashable, Any]] = [(i, prints[row.file]) for i, row in enumerate(rows)]
+    items: list[tuple[int, Any]] = [(i, prints[row.file]) for i, row in enumerate(rows)]
     pairs: dict[tuple[int, int], dict[str, Any]] = {}
     if len(items) > 1:
         for a, b, extra in photo_module.find_duplicate_pairs(items):

@@ -297,34 +297,39 @@ def build_graph(bundle: Bundle) -> Graph:
         p = pget(r.person_key)
         if p is None:
             continue
-        e = rget(r.uscc)
+        e_node = rget(r.uscc)
         p_append(p)
-        e_append(ent(r.uscc) if e is None else e)
+        e_append(ent(r.uscc) if e_node is None else e_node)
         r_append(row_i)
     hold_a: list[int] = []
     hold_b: list[int] = []
     for h in bundle.holdings:
-        a = rget(h.holder_uscc)
-        b = rget(h.held_uscc)
-        hold_a.append(ent(h.holder_uscc) if a is None else a)
-        hold_b.append(ent(h.held_uscc) if b is None else b)
+        a_node = rget(h.holder_uscc)
+        b_node = rget(h.held_uscc)
+        hold_a.append(ent(h.holder_uscc) if a_node is None else a_node)
+        hold_b.append(ent(h.held_uscc) if b_node is None else b_node)
 
     # contacts (normalised) and their owners
     contact_owner: list[int] = []
     contact_node: list[int] = []
-    for owner_rows, is_person in ((bundle.enterprises, False), (persons, True)):
-        for i, row in enumerate(owner_rows):
-            owner = person_node_of_root[comp[i]] if is_person else rget(row.uscc)
-            if row.phone:
-                phone = normalize_phone(row.phone)
-                if phone:
-                    contact_owner.append(owner)
-                    contact_node.append(node("T:" + phone))
-            if row.email:
-                email = normalize_email(row.email)
-                if email:
-                    contact_owner.append(owner)
-                    contact_node.append(node("M:" + email))
+
+    def add_contacts(owner: int, raw_phone: str, raw_email: str) -> None:
+        if raw_phone:
+            phone = normalize_phone(raw_phone)
+            if phone:
+                contact_owner.append(owner)
+                contact_node.append(node("T:" + phone))
+        if raw_email:
+            email = normalize_email(raw_email)
+            if email:
+                contact_owner.append(owner)
+                contact_node.append(node("M:" + email))
+
+    for row in bundle.enterprises:
+        # every enterprise row got its node above, so ent() only looks it up
+        add_contacts(ent(row.uscc), row.phone, row.email)
+    for i, person in enumerate(persons):
+        add_contacts(person_node_of_root[comp[i]], person.phone, person.email)
 
     # hubs: distinct enterprises per contact, directly or through the owner's roles (sparse)
     n = len(keys)
@@ -481,7 +486,7 @@ _HOP_WORD = {0: "即申报单位本身", 1: "直接关联", 2: "经2步关联", 
 def detect(
     bundle: Bundle,
     graph: Graph | None = None,
-    progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None,
+    progress: Callable[..., Iterable[Any]] | None = None,
 ) -> list[Finding]:
     graph = graph or build_graph(bundle)
     apps = {a.application_id: a for a in bundle.applications}
@@ -501,7 +506,11 @@ def detect(
             seen[key] = len(pairs)
             pairs.append(key)
             first_invoice.append(k)
-    node_pairs = [(applicant_node[app_id], seller) for app_id, seller in pairs]
+    node_pairs: list[tuple[int, int]] = []
+    for app_id, seller in pairs:
+        applicant = applicant_node[app_id]
+        assert applicant is not None  # build_graph makes every applicant a node
+        node_pairs.append((applicant, seller))
     related = graph.within(node_pairs)
     hits = np.flatnonzero(related).tolist()
     iterator = progress(hits, desc="关联路径", unit="对") if progress else hits
@@ -514,12 +523,12 @@ def detect(
     findings: list[Finding] = []
     for (k, path), described in zip(found, descriptions, strict=True):
         app_id = pairs[k][0]
-        seller = graph.keys[pairs[k][1]][2:]
+        seller_tax_id = graph.keys[pairs[k][1]][2:]
         seller_name = bundle.invoices[first_invoice[k]].seller_name
         hops = len(path) - 1
         via = "、".join(p.get("name") or p["id"] for p in described[2:-1:2])
         summary = (
-            f"供应商“{seller_name or seller}”（{seller}）"
+            f"供应商“{seller_name or seller_tax_id}”（{seller_tax_id}）"
             + (f"与申报单位{_HOP_WORD[hops]}" if hops else _HOP_WORD[0])
             + (f"（经由{via}）" if via else "")
             + "。"
@@ -531,7 +540,7 @@ def detect(
                 severity="high",
                 summary=summary,
                 evidence={
-                    "seller_tax_id": seller,
+                    "seller_tax_id": seller_tax_id,
                     "seller_name": seller_name,
                     "applicant_uscc": tax_id(apps[app_id].uscc),
                     "hops": hops,

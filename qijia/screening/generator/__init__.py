@@ -26,7 +26,7 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from qijia.core.memory import peak_rss_mib
 from qijia.screening.bundle import COLUMNS as BUNDLE_COLUMNS
@@ -45,6 +45,9 @@ from .photoset import PhotoPlanner, render_all
 from .truth import GeneratorBug, check_expectations, compute_truth
 from .vocab import load_reference
 from .world import AS_OF, Application, World
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 __all__ = [
     "GENERATOR_VERSION",
@@ -241,7 +244,7 @@ class _Progress:
 
     def __init__(self, enabled: bool):
         self.enabled = enabled
-        self._bar = None
+        self._bar: tqdm | None = None
 
     def start(self, desc: str, total: int) -> Callable[[int], None] | None:
         if not self.enabled:

@@ -88,7 +88,7 @@ class Planter:
         def shared_person(a: Firm) -> Firm:
             s = self._service()
             role = rng.choice(("shareholder", "director", "supervisor"))
-            w.add_role(a.legal_rep, s, role, 30.0 if role == "shareholder" else None)
+            w.add_role(a.rep, s, role, 30.0 if role == "shareholder" else None)
             return s
 
         def shared_firm_phone(a: Firm) -> Firm:
@@ -102,7 +102,7 @@ class Planter:
             return self._service(email=typed_email(mailbox, rng))
 
         def merged_by_id(a: Firm) -> Firm:
-            rep = a.legal_rep
+            rep = a.rep
             s = self._service()
             twin = w.new_person(
                 name=(rep.name, rep.pinyin), id_number=typed_id_number(rep.id_number, rng)
@@ -136,7 +136,7 @@ class Planter:
 
         def person_then_holding(a: Firm) -> Firm:
             e = self._maker()
-            w.add_role(a.legal_rep, e, "director")
+            w.add_role(a.rep, e, "director")
             s = self._service()
             w.add_holding(e, s)
             return s
@@ -145,12 +145,12 @@ class Planter:
             e = self._maker()
             w.add_holding(a, e)
             s = self._service()
-            w.add_role(e.legal_rep, s, "shareholder", 40.0)
+            w.add_role(e.rep, s, "shareholder", 40.0)
             return s
 
         def shared_home_phone(a: Firm) -> Firm:
             mobile = ids.mobile()
-            a.legal_rep.phone = typed_phone(mobile, rng)
+            a.rep.phone = typed_phone(mobile, rng)
             spouse = w.new_person(phone=typed_phone(mobile, rng))
             s = w.new_firm(service=True)
             w.staff(s, boss=spouse)
@@ -187,7 +187,7 @@ class Planter:
             return s
 
         def merged_id_4(a: Firm) -> Firm:
-            rep = a.legal_rep
+            rep = a.rep
             x, y = self._maker(), self._maker()
             twin = w.new_person(
                 name=(rep.name, rep.pinyin), id_number=typed_id_number(rep.id_number, rng)
@@ -229,9 +229,9 @@ class Planter:
 
         def chain_5(a: Firm) -> Firm:
             e1 = self._maker()
-            w.add_role(a.legal_rep, e1, "director")
+            w.add_role(a.rep, e1, "director")
             e2 = self._maker()
-            w.add_role(e1.legal_rep, e2, "shareholder", 30.0)
+            w.add_role(e1.rep, e2, "shareholder", 30.0)
             s = self._service()
             w.add_holding(e2, s)
             return s
@@ -244,7 +244,7 @@ class Planter:
             return s
 
         def namesake_with_ids(a: Firm) -> Firm:
-            rep = a.legal_rep
+            rep = a.rep
             other = w.new_person(name=(rep.name, rep.pinyin))
             s = w.new_firm(service=True)
             w.staff(s, boss=other)
@@ -293,7 +293,7 @@ class Planter:
 
         def hub_person_phones(a: Firm) -> Firm:
             line = ids.landline()
-            a.legal_rep.phone = typed_phone(line, rng)
+            a.rep.phone = typed_phone(line, rng)
             boss = w.new_person(phone=typed_phone(line, rng))
             s = w.new_firm(service=True)
             w.staff(s, boss=boss)

@@ -252,10 +252,10 @@ def render_job(job: PhotoJob, root: str) -> int:
     base = Path(root)
     rng = np.random.default_rng([job.seed, 5])
     if job.kind == "decoy":
-        original = photogen.source_photo(job.seed, job.size)
-        other = different_shot(job.seed, job.decoy, job.size, original)
+        source = photogen.source_photo(job.seed, job.size)
+        other = different_shot(job.seed, job.decoy, job.size, source)
         blobs = [
-            photogen.encode(original, "JPEG", int(rng.integers(80, 96)), exif=True),
+            photogen.encode(source, "JPEG", int(rng.integers(80, 96)), exif=True),
             photogen.encode(other, "JPEG", int(rng.integers(80, 96)), exif=True),
         ]
     else:

@@ -103,6 +103,12 @@ class Firm:
     legal_rep: Person | None = None
     staff: list[Person] = field(default_factory=list)
 
+    @property
+    def rep(self) -> Person:
+        """The legal representative of a firm ``World.staff`` has staffed."""
+        assert self.legal_rep is not None, f"{self.uscc} has not been staffed"
+        return self.legal_rep
+
 
 @dataclass(eq=False)
 class Application:
@@ -203,7 +209,7 @@ class World:
     ) -> Person:
         """A person row. Contacts not given are fresh (never shared) or absent."""
         rng = self.rng
-        name, pinyin = name or self.person_name()
+        full_name, pinyin = name or self.person_name()
         if id_number is None:
             id_number = self.ids.id_number() if with_id else ""
         if phone is None:
@@ -214,7 +220,7 @@ class World:
                 email = typed_email(self.ids.person_email(pinyin, birth), rng)
             else:
                 email = ""
-        person = Person(self.new_person_key(), name, pinyin, id_number, phone, email)
+        person = Person(self.new_person_key(), full_name, pinyin, id_number, phone, email)
         self.persons.append(person)
         return person
 

@@ -12,6 +12,7 @@ import json
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import TypedDict
 
 import cv2
 import numpy as np
@@ -124,12 +125,16 @@ class PhotoPrint:
             pos += 8 * n
         h, w = header["thumb"]
         thumb = np.frombuffer(blob, np.uint8, h * w, pos).reshape(h, w).copy()
+        codes, mirror_codes, extra_codes, extra_mirror_codes = arrays
         return cls(
             header["sha256"],
             header["width"],
             header["height"],
             header["format"],
-            *arrays,
+            codes,
+            mirror_codes,
+            extra_codes,
+            extra_mirror_codes,
             thumb,
             header.get("orientation", 1),
         )
@@ -205,7 +210,14 @@ def _phash_windows(
     return out
 
 
-def _hashes(thumb: np.ndarray) -> dict[str, np.ndarray]:
+class _Hashes(TypedDict):
+    codes: np.ndarray
+    mirror_codes: np.ndarray
+    extra_codes: np.ndarray
+    extra_mirror_codes: np.ndarray
+
+
+def _hashes(thumb: np.ndarray) -> _Hashes:
     """The window hashes of a thumbnail and of its mirror image, as PhotoPrint fields."""
     mirror = np.ascontiguousarray(thumb[:, ::-1])
     return {
@@ -221,6 +233,7 @@ def fingerprint_bytes(data: bytes) -> PhotoPrint:
     img = _open(data)
     width, height = img.size  # before draft() shrinks it
     thumb = _grey_thumbnail(img)
+    assert img.format is not None  # _open refuses images of no or another format
     return PhotoPrint(
         sha256=hashlib.sha256(data).hexdigest(),
         width=width,

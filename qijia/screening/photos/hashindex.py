@@ -347,7 +347,8 @@ class HashIndex:
             block = np.bitwise_count(codes[start : start + 256, None] ^ pending[None, :])
             r, c = np.nonzero(block <= radius)
             more.append((r + start, c + len(self._codes), block[r, c].astype(np.int32)))
-        return tuple(np.concatenate(parts) for parts in zip(*more, strict=True))
+        all_rows, all_ids, all_dist = (np.concatenate(parts) for parts in zip(*more, strict=True))
+        return all_rows, all_ids, all_dist
 
     def self_join(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Every pair (i < j) of indexed codes within the radius."""

@@ -6,6 +6,7 @@ import multiprocessing as mp
 import os
 from collections.abc import Hashable, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from typing import Generic, TypeVar
 
 import cv2
 import numpy as np
@@ -15,6 +16,9 @@ from .hashindex import HashIndex
 from .verify import compare
 
 PARALLEL_MIN_PAIRS = 2_000  # verify in worker processes from this many candidate pairs
+
+#: The caller's key for a photo (a file name, an evidence id...), returned as given.
+K = TypeVar("K", bound=Hashable)
 
 
 def _candidate_pairs(
@@ -68,8 +72,8 @@ def _codes_of(
 
 
 def find_duplicate_pairs(
-    items: Sequence[tuple[Hashable, PhotoPrint]],
-) -> list[tuple[Hashable, Hashable, dict]]:
+    items: Sequence[tuple[K, PhotoPrint]],
+) -> list[tuple[K, K, dict]]:
     """Every unordered pair of items that shows the same photograph, with verification evidence.
 
     Keys are returned as given, in input order within a pair (a's position < b's). A photo whose
@@ -157,7 +161,7 @@ def _verify_all(
         cv2.setNumThreads(threads)
 
 
-class PhotoIndex:
+class PhotoIndex(Generic[K]):
     """Photos already screened, for screening one new application against all of them.
 
     A crop is found from its original's extra windows. Either may be the stored one, so the
@@ -168,7 +172,7 @@ class PhotoIndex:
     def __init__(self) -> None:
         self._index = HashIndex()
         self._extra = HashIndex()
-        self._keys: list[Hashable] = []
+        self._keys: list[K] = []
         self._prints: list[PhotoPrint] = []
         self._owners: list[np.ndarray] = []
         self._extra_owners: list[np.ndarray] = []
@@ -178,7 +182,7 @@ class PhotoIndex:
     def __len__(self) -> int:
         return self._photos
 
-    def add(self, keys: Sequence[Hashable], prints: Sequence[PhotoPrint]) -> None:
+    def add(self, keys: Sequence[K], prints: Sequence[PhotoPrint]) -> None:
         if len(keys) != len(prints):
             raise ValueError("keys and prints differ in length")
         prints, origin = _with_views(prints)
@@ -194,7 +198,7 @@ class PhotoIndex:
             self._index.add(np.concatenate([p.codes for p in prints]))
             self._extra.add(np.concatenate([p.extra_codes for p in prints]))
 
-    def query(self, prints: Sequence[PhotoPrint]) -> list[tuple[int, Hashable, dict]]:
+    def query(self, prints: Sequence[PhotoPrint]) -> list[tuple[int, K, dict]]:
         """(position in ``prints``, stored key, evidence) for each stored photo that is the same."""
         if not prints or not self._keys:
             return []
@@ -208,7 +212,7 @@ class PhotoIndex:
         for pos, fp in enumerate(prints):  # identical content is always found
             for stored in self._by_sha.get(fp.sha256, ()):
                 candidates.setdefault((pos, stored), set()).add(False)
-        out: dict[tuple[int, Hashable], dict] = {}
+        out: dict[tuple[int, K], dict] = {}
         for (qi, si), flips in sorted(candidates.items()):
             if (origin[qi], self._keys[si]) in out:
                 continue

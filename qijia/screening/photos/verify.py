@@ -65,7 +65,7 @@ class _Bounded:
 
 # SIFT descriptor entries are 0..255: kept as uint8, 4,096 photos' features take ~200 MB.
 _FEATURES = _Bounded(4096)
-_SIFT = cv2.SIFT_create(nfeatures=400, contrastThreshold=0.02)
+_SIFT = cv2.SIFT.create(nfeatures=400, contrastThreshold=0.02)
 _SIFT_LOCK = threading.Lock()  # one detector object, not safe to call from two threads
 
 
@@ -293,22 +293,22 @@ def _dense_search(a: PhotoPrint, b: PhotoPrint, flip: bool) -> tuple[float, np.n
     """
     ha, wa = a.thumb.shape
     scale_a = _DENSE_SIDE / max(ha, wa)
-    sa = cv2.resize(
+    small_a = cv2.resize(
         a.thumb,
         (max(int(round(wa * scale_a)), 8), max(int(round(ha * scale_a)), 8)),
         interpolation=cv2.INTER_AREA,
     ).astype(np.float32)
-    sa = cv2.GaussianBlur(sa, (0, 0), 0.7)
+    sa = cv2.GaussianBlur(small_a, (0, 0), 0.7)
     bt = _oriented(b.thumb, flip)
-    best: tuple[float, float, float, int, int] | None = None
+    best: tuple[float, int, int, int, int] | None = None
     h, w = sa.shape
     for fx in _DENSE_FRACTIONS:
         for fy in _DENSE_FRACTIONS:
             if fx * fy < 0.74:
                 continue
             tw, th = int(round(w * fx)), int(round(h * fy))
-            tmpl = cv2.resize(bt, (tw, th), interpolation=cv2.INTER_AREA).astype(np.float32)
-            tmpl = cv2.GaussianBlur(tmpl, (0, 0), 0.7)
+            small_b = cv2.resize(bt, (tw, th), interpolation=cv2.INTER_AREA).astype(np.float32)
+            tmpl = cv2.GaussianBlur(small_b, (0, 0), 0.7)
             if tmpl.std() < 1.0:
                 continue
             res = cv2.matchTemplate(sa, tmpl, cv2.TM_CCOEFF_NORMED)
@@ -477,7 +477,7 @@ def compare(
             continue
         inliers = idx[fit[1]]
         distortion = _distortion(pts_a[inliers[:, 0]], pts_b[inliers[:, 1]])
-        evidence = {
+        evidence: dict[str, Any] = {
             "method": "keypoints",
             "stretch": round(float(stretch), 3),
             "matches": len(pairs),

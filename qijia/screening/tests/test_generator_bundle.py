@@ -353,7 +353,7 @@ def test_same_seed_gives_byte_identical_files(generated, tmp_path):
     assert digests(root) == digests(again)
 
 
-def test_identical_photo_content_appears_only_as_a_twin_within_one_application(generated):
+def test_identical_photo_content_appears_only_as_a_twin_within_one_application(generated) -> None:
     root, _ = generated
     by_content: dict[str, set[str]] = defaultdict(set)
     for p in _rows(root, "photos.csv"):

@@ -134,7 +134,7 @@ def test_photo_index_screens_new_photos_against_stored_ones(original):
     assert [(pos, key) for pos, key, _extra in hits] == [(1, "orig")]
 
 
-def test_gate_stops_unrelated_pairs_before_keypoints(original_print):
+def test_gate_stops_unrelated_pairs_before_keypoints(original_print) -> None:
     other = P.fingerprint_bytes(g.encode(g.source_photo(9001, SIZE)))
     explain: list = []
     assert P.compare(original_print, other, (False, True), explain=explain) is None
@@ -232,8 +232,8 @@ def _tilted(img, keystone: float):
 
     w, h = img.size
     d = keystone * w
-    frame = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
-    seen = np.float32([[d, 0], [w - d, 0], [w, h], [0, h]])
+    frame = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
+    seen = np.array([[d, 0], [w - d, 0], [w, h], [0, h]], dtype=np.float32)
     warp = cv2.getPerspectiveTransform(frame, seen)
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     return Image.fromarray(cv2.warpPerspective(np.asarray(img), warp, (w, h), flags=flags))

@@ -49,7 +49,7 @@ def test_same_invoice_key_iff_normalised_code_and_number_equal(data, number, cod
         max_size=30,
     )
 )
-def test_duplicate_groups_match_a_naive_pairwise_definition(rows):
+def test_duplicate_groups_match_a_naive_pairwise_definition(rows) -> None:
     groups = duplicate_groups([r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows])
     fast = {frozenset(g) for g in groups}
     naive: dict[tuple[str, str], set[int]] = {}
