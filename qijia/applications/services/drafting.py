@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -144,6 +144,22 @@ def application_update(
     return app
 
 
+_Corrected = TypeVar("_Corrected", EvidenceFile, Invoice)
+
+
+def _latest_to_correct(
+    model: type[_Corrected], pk: int, app: Application, *, missing: str, superseded: str
+) -> _Corrected:
+    """The record of ``app`` that a correction replaces, locked; only the latest version of a
+    record may be corrected, so two corrections never fork one history."""
+    previous = model.objects.select_for_update().filter(pk=pk, application=app).first()
+    if previous is None:
+        raise NotFound(missing)
+    if model.objects.filter(supersedes=previous).exists():
+        raise Conflict(superseded)
+    return previous
+
+
 def evidence_add(
     *,
     actor: Any,
@@ -168,15 +184,13 @@ def evidence_add(
         previous = None
         version = 1
         if supersedes_id is not None:
-            previous = (
-                EvidenceFile.objects.select_for_update()
-                .filter(pk=supersedes_id, application=app)
-                .first()
+            previous = _latest_to_correct(
+                EvidenceFile,
+                supersedes_id,
+                app,
+                missing="要更正的材料不存在",
+                superseded="该材料已有更新的版本，请更正最新版本",
             )
-            if previous is None:
-                raise NotFound("要更正的材料不存在")
-            if EvidenceFile.objects.filter(supersedes=previous).exists():
-                raise Conflict("该材料已有更新的版本，请更正最新版本")
             version = previous.version + 1
             material_code = previous.material_code
         evidence = EvidenceFile(
@@ -278,15 +292,13 @@ def invoice_add(
                 raise NotFound("发票扫描件不存在")
         previous = None
         if supersedes_id is not None:
-            previous = (
-                Invoice.objects.select_for_update()
-                .filter(pk=supersedes_id, application=app)
-                .first()
+            previous = _latest_to_correct(
+                Invoice,
+                supersedes_id,
+                app,
+                missing="要更正的发票不存在",
+                superseded="该发票已有更正记录，请更正最新记录",
             )
-            if previous is None:
-                raise NotFound("要更正的发票不存在")
-            if Invoice.objects.filter(supersedes=previous).exists():
-                raise Conflict("该发票已有更正记录，请更正最新记录")
         invoice = Invoice.objects.create(
             application=app,
             scan=scan,
