@@ -157,14 +157,8 @@ def _entry_form_context(request: HttpRequest) -> dict[str, Any]:
 
 ENTRY_FIELDS = (
     "uscc",
-    "enterprise_name",
-    "list",
-    "category",
-    "reason",
-    "document_ref",
-    "valid_from",
-    "valid_to",
-)
+    *services.AMENDABLE,
+)  # the form: the code, then what an amendment may change
 
 
 @login_required
@@ -208,8 +202,7 @@ def entry_amend(request: HttpRequest, pk: int) -> HttpResponse:
     require(request.user, "registry.change_entry", entry)
     context = _entry_form_context(request) | {"entry": entry, "amend": True}
     if request.method == "POST":
-        fields = [f for f in ENTRY_FIELDS if f != "uscc"]
-        data = {name: request.POST.get(name, "") for name in fields}
+        data = {name: request.POST.get(name, "") for name in services.AMENDABLE}
         changes = data | {"valid_to": data["valid_to"] or None}
         try:
             services.entry_amend(
