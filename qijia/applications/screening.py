@@ -238,7 +238,6 @@ def _reference_evidence(evidence: dict[str, Any]) -> dict[str, Any]:
     other = evidence.get("other_application_id")
     if other:
         enriched["other_reference"] = other
-        enriched["other_references"] = evidence.get("other_application_ids") or [other]
     for key in ("file", "other_file"):
         name = evidence.get(key)
         if name:

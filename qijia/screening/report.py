@@ -245,8 +245,7 @@ def _finding_html(bundle: Bundle, f: Finding, thumbs: dict[str, str]) -> str:
     if f.kind == "duplicate_photo":
         body.append(_photo_pair(bundle, ev, thumbs))
     elif f.kind == "duplicate_invoice":
-        others = ev.get("other_invoices") or [ev.get("other_invoice", {})]
-        body.append(_invoice_table([ev.get("invoice", {}), *others]))
+        body.append(_invoice_table([ev.get("invoice", {}), *ev.get("other_invoices", [])]))
     elif f.kind in ("invoice_buyer_mismatch", "invoice_outside_period") and ev.get("invoice"):
         body.append(_invoice_table([ev["invoice"]]))
     elif f.kind == "related_party_supplier" and ev.get("path"):

@@ -15,45 +15,38 @@ its reference; stored photo subjects are renamed the same way.
 from django.db import migrations
 
 
+OLD_INVOICE = r"^[^|]*\|[^|]*\|"  # code|number|other application id
+OLD_PHOTO = r"^[^|]*\|[0-9]+\|[^|]*$"  # file|other application id|other file
+
+
 def rename_subjects(apps, schema_editor):  # noqa: ANN001, ANN201, ARG001 - migration signature
     finding = apps.get_model("applications", "ScreeningFinding")
-    taken = set(
-        finding.objects.filter(kind="duplicate_invoice")
-        .exclude(subject__regex=r"^[^|]*\|[^|]*\|")
-        .values_list("application_id", "subject")
-    )
-    old_rows = (
-        finding.objects.filter(kind="duplicate_invoice", subject__regex=r"^[^|]*\|[^|]*\|")
-        .order_by("pk")
-        .only("pk", "application_id", "subject")
-    )
-    for row in old_rows:
-        subject = row.subject.rsplit("|", 1)[0]
-        if (row.application_id, subject) in taken:
-            continue
-        taken.add((row.application_id, subject))
-        finding.objects.filter(pk=row.pk).update(subject=subject)
-
     application = apps.get_model("applications", "Application")
-    photo_rows = list(
-        finding.objects.filter(kind="duplicate_photo", subject__regex=r"^[^|]*\|[0-9]+\|[^|]*$")
-        .order_by("pk")
-        .only("pk", "application_id", "subject")
+    kinds = ("duplicate_invoice", "duplicate_photo")
+    taken = set(
+        finding.objects.filter(kind__in=kinds).values_list("application_id", "kind", "subject")
     )
-    other_ids = {int(row.subject.split("|")[1]) for row in photo_rows}
+    old_invoices = finding.objects.filter(kind=kinds[0], subject__regex=OLD_INVOICE)
+    old_photos = list(finding.objects.filter(kind=kinds[1], subject__regex=OLD_PHOTO))
     reference_of = dict(
-        application.objects.filter(pk__in=other_ids).values_list("pk", "reference")
+        application.objects.filter(
+            pk__in={int(row.subject.split("|")[1]) for row in old_photos}
+        ).values_list("pk", "reference")
     )
-    for row in photo_rows:
+
+    def new_subject(row) -> str | None:  # noqa: ANN001
+        if row.kind == kinds[0]:
+            return row.subject.rsplit("|", 1)[0]
         file, other, other_file = row.subject.split("|")
         reference = reference_of.get(int(other))
-        if reference is None:
+        return f"{file}|{reference}|{other_file}" if reference else None
+
+    for row in sorted([*old_invoices, *old_photos], key=lambda r: r.pk):
+        subject = new_subject(row)
+        if subject is None or (row.application_id, row.kind, subject) in taken:
             continue
-        subject = f"{file}|{reference}|{other_file}"
-        if not finding.objects.filter(
-            application_id=row.application_id, kind="duplicate_photo", subject=subject
-        ).exists():
-            finding.objects.filter(pk=row.pk).update(subject=subject)
+        taken.add((row.application_id, row.kind, subject))
+        finding.objects.filter(pk=row.pk).update(subject=subject)
 
 
 class Migration(migrations.Migration):

@@ -59,7 +59,7 @@ def test_invoice_on_three_applications_gives_one_finding_naming_both_others(worl
     screen_application_now(application_id=apps[2].pk)
     found = ScreeningFinding.objects.get(application=apps[2], kind="duplicate_invoice")
     assert found.subject == "044001900111|31415926"
-    assert found.evidence["other_references"] == [apps[0].reference, apps[1].reference]
+    assert found.evidence["other_application_ids"] == [apps[0].reference, apps[1].reference]
     assert f"申报 {apps[0].reference}、{apps[1].reference} 中" in found.summary
     client.force_login(world.officer)
     page = client.get(f"/applications/{apps[2].pk}/").content.decode()

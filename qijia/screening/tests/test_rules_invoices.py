@@ -134,6 +134,7 @@ def test_one_invoice_on_three_applications_gives_one_finding_each_naming_the_oth
         ],
     )
     dups = _of(findings, "duplicate_invoice")
+    assert len(dups) == 3
     assert {f.application_id: f.evidence["other_application_ids"] for f in dups} == {
         "A1": ["A2", "A3"],
         "A2": ["A1", "A3"],
