@@ -152,67 +152,67 @@ class Criterion(models.Model):
         return self.label or f"{self.fact} {self.operator} {self.value}"
 
 
-class ProgrammeBudget(models.Model):
-    """A programme's money for one year. ``reserved`` is approved but unpaid, ``spent`` is paid.
-    The check constraint is the last line against overspending, behind the row lock."""
+class Ledger(models.Model):
+    """One year's money. ``reserved`` is approved but unpaid, ``spent`` is paid. The check
+    constraint (see ``_not_overspent``) is the last line against overspending, behind the row
+    lock."""
 
-    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="budgets")
     year = models.PositiveSmallIntegerField(_("年度"))
     amount = models.DecimalField(_("预算金额(元)"), max_digits=16, decimal_places=2)
     reserved = models.DecimalField(_("已预留(元)"), max_digits=16, decimal_places=2, default=0)
     spent = models.DecimalField(_("已拨付(元)"), max_digits=16, decimal_places=2, default=0)
     recovered = models.DecimalField(_("已追回(元)"), max_digits=16, decimal_places=2, default=0)
+
+    class Meta:
+        abstract = True
+
+    @property
+    def available(self) -> Decimal:
+        return self.amount - self.reserved - self.spent
+
+
+def _not_overspent(name: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        name=name,
+        condition=Q(reserved__gte=0, spent__gte=0, recovered__gte=0)
+        & Q(amount__gte=F("reserved") + F("spent")),
+    )
+
+
+class ProgrammeBudget(Ledger):
+    """A programme's money for one year."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.PROTECT, related_name="budgets")
 
     class Meta:
         ordering = ["-year", "programme"]
         verbose_name = _("专项预算")
         constraints = [
             models.UniqueConstraint(fields=["programme", "year"], name="programme_budget_unique"),
-            models.CheckConstraint(
-                name="programme_budget_not_overspent",
-                condition=Q(reserved__gte=0, spent__gte=0, recovered__gte=0)
-                & Q(amount__gte=F("reserved") + F("spent")),
-            ),
+            _not_overspent("programme_budget_not_overspent"),
         ]
 
     def __str__(self) -> str:
         return f"{self.programme} {self.year}"
 
-    @property
-    def available(self) -> Decimal:
-        return self.amount - self.reserved - self.spent
 
-
-class SectionBudget(models.Model):
+class SectionBudget(Ledger):
     """A section's ceiling for one year across all its programmes (#48)."""
 
     section = models.ForeignKey(
         "identity.OrgUnit", on_delete=models.PROTECT, related_name="section_budgets"
     )
-    year = models.PositiveSmallIntegerField(_("年度"))
-    amount = models.DecimalField(_("预算金额(元)"), max_digits=16, decimal_places=2)
-    reserved = models.DecimalField(_("已预留(元)"), max_digits=16, decimal_places=2, default=0)
-    spent = models.DecimalField(_("已拨付(元)"), max_digits=16, decimal_places=2, default=0)
-    recovered = models.DecimalField(_("已追回(元)"), max_digits=16, decimal_places=2, default=0)
 
     class Meta:
         ordering = ["-year", "section"]
         verbose_name = _("科室预算")
         constraints = [
             models.UniqueConstraint(fields=["section", "year"], name="section_budget_unique"),
-            models.CheckConstraint(
-                name="section_budget_not_overspent",
-                condition=Q(reserved__gte=0, spent__gte=0, recovered__gte=0)
-                & Q(amount__gte=F("reserved") + F("spent")),
-            ),
+            _not_overspent("section_budget_not_overspent"),
         ]
 
     def __str__(self) -> str:
         return f"{self.section} {self.year}"
-
-    @property
-    def available(self) -> Decimal:
-        return self.amount - self.reserved - self.spent
 
 
 class AdjustmentStatus(models.TextChoices):
