@@ -279,6 +279,17 @@ class _Reader:
             self.problem(name, line, column, "不能为空")
         return value
 
+    def unique(
+        self, name: str, line: int, column: str, key: str, seen: dict[str, int], label: str
+    ) -> None:
+        """Note ``key`` as first seen on ``line``, or report the line that already has it."""
+        if not key:
+            return
+        if key in seen:
+            self.problem(name, line, column, f"{label}“{key}”与第{seen[key]}行重复")
+        else:
+            seen[key] = line
+
 
 def _manifest(reader: _Reader) -> dict[str, Any]:
     if not reader.source.exists(MANIFEST):
@@ -335,12 +346,7 @@ def _load(source: _Source) -> Bundle:
     f = "enterprises.csv"
     for line, row in r.rows(f):
         uscc = r.required_text(f, line, row, "uscc")
-        key = normalize_uscc(uscc)
-        if key:
-            if key in seen_uscc:
-                r.problem(f, line, "uscc", f"统一社会信用代码“{uscc}”与第{seen_uscc[key]}行重复")
-            else:
-                seen_uscc[key] = line
+        r.unique(f, line, "uscc", normalize_uscc(uscc), seen_uscc, "统一社会信用代码")
         enterprises.append(
             EnterpriseRow(
                 uscc=uscc,
@@ -360,11 +366,7 @@ def _load(source: _Source) -> Bundle:
     f = "persons.csv"
     for line, row in r.rows(f):
         key = r.required_text(f, line, row, "person_key")
-        if key:
-            if key in person_keys:
-                r.problem(f, line, "person_key", f"人员编号“{key}”与第{person_keys[key]}行重复")
-            else:
-                person_keys[key] = line
+        r.unique(f, line, "person_key", key, person_keys, "人员编号")
         persons.append(
             PersonRow(
                 person_key=key,
@@ -436,13 +438,7 @@ def _load(source: _Source) -> Bundle:
     f = "applications.csv"
     for line, row in r.rows(f):
         app_id = r.required_text(f, line, row, "application_id")
-        if app_id:
-            if app_id in app_ids:
-                r.problem(
-                    f, line, "application_id", f"申报编号“{app_id}”与第{app_ids[app_id]}行重复"
-                )
-            else:
-                app_ids[app_id] = line
+        r.unique(f, line, "application_id", app_id, app_ids, "申报编号")
         start = r.cell(f, line, row, "period_start", parse_date, required=True)
         end = r.cell(f, line, row, "period_end", parse_date, required=True)
         if start and end and end < start:
