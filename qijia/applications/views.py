@@ -15,7 +15,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from qijia.core.errors import DomainError, NotFound, ValidationFailed
+from qijia.core.errors import DomainError, NotFound, PermissionDenied, ValidationFailed
 from qijia.enterprises.models import PersonRoleKind
 from qijia.identity.permissions import signed_in_user
 from qijia.identity.roles import Role
@@ -27,15 +27,6 @@ from .permissions import allowed
 from .preconditions import current_files, current_invoices, is_major_matter
 from .selectors import application_get, application_list, evidence_get, work_queue
 from .workflow import TRANSITIONS, actions_from
-
-
-def _error_page(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    return render(
-        request,
-        "core/error.html",
-        {"message": exc.message, "status": exc.status},
-        status=exc.status,
-    )
 
 
 def _show(request: HttpRequest, exc: DomainError) -> None:
@@ -66,10 +57,7 @@ def application_index(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
-    try:
-        items = work_queue(actor=request.user)
-    except DomainError as exc:
-        return _error_page(request, exc)
+    items = work_queue(actor=request.user)
     return render(request, "applications/queue.html", {"items": items})
 
 
@@ -77,7 +65,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 def create(request: HttpRequest, call_id: int) -> HttpResponse:
     call = Call.objects.select_related("programme").filter(pk=call_id).first()
     if call is None:
-        return _error_page(request, NotFound("申报批次不存在"))
+        raise NotFound("申报批次不存在")
     if request.method == "POST":
         try:
             app = s.application_create(
@@ -114,10 +102,7 @@ ACTION_FORMS = {
 
 @login_required
 def detail(request: HttpRequest, application_id: int) -> HttpResponse:
-    try:
-        app = application_get(actor=request.user, application_id=application_id)
-    except DomainError as exc:
-        return _error_page(request, exc)
+    app = application_get(actor=request.user, application_id=application_id)
     user = signed_in_user(request)
     is_applicant = allowed(user, "applications.act_as_applicant", app)
     is_staff = allowed(user, "applications.handle", app) or allowed(
@@ -235,7 +220,7 @@ def act(request: HttpRequest, application_id: int, action: str) -> HttpResponse:
         "cancel": lambda: s.application_cancel(actor=u, application_id=application_id, note=note),
     }
     if action not in calls:
-        return _error_page(request, NotFound("未知的办理事项"))
+        raise NotFound("未知的办理事项")
     return _run(request, application_id, calls[action], f"已办理：{TRANSITIONS[action].label}")
 
 
@@ -373,10 +358,7 @@ def rescreen(request: HttpRequest, application_id: int) -> HttpResponse:
 
 @login_required
 def evidence_file(request: HttpRequest, evidence_id: int) -> HttpResponseBase:
-    try:
-        evidence = evidence_get(actor=request.user, evidence_id=evidence_id)
-    except DomainError as exc:
-        return _error_page(request, exc)
+    evidence = evidence_get(actor=request.user, evidence_id=evidence_id)
     response = FileResponse(evidence.file.open("rb"), content_type=evidence.content_type)
     response["Content-Disposition"] = "inline"
     response["X-Content-Type-Options"] = "nosniff"
@@ -391,10 +373,7 @@ def rechecks(request: HttpRequest) -> HttpResponse:
     from .models import RecheckDraw
 
     if not allowed(request.user, "applications.run_recheck"):
-        return _error_page(
-            request,
-            ValidationFailed("只有科室工作人员可以组织抽查", code="permission_denied", status=403),
-        )
+        raise PermissionDenied("只有科室工作人员可以组织抽查")
     if request.method == "POST":
         try:
             if request.POST.get("draw_id"):

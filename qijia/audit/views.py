@@ -7,8 +7,6 @@ from django.shortcuts import render
 
 from qijia.audit.models import AuditEvent
 from qijia.audit.verify import verify_chain
-from qijia.core.errors import PermissionDenied
-from qijia.core.views import render_domain_error
 from qijia.identity.permissions import require
 
 from .forms import AuditFilterForm
@@ -18,10 +16,7 @@ from .selectors import audit_event_get, audit_event_list
 @login_required
 def event_list(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET or None)
-    try:
-        events = audit_event_list(actor=request.user, filters=form.filters())
-    except PermissionDenied as exc:
-        return render_domain_error(request, exc)
+    events = audit_event_list(actor=request.user, filters=form.filters())
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
@@ -34,8 +29,6 @@ def event_list(request: HttpRequest) -> HttpResponse:
 def event_detail(request: HttpRequest, seq: int) -> HttpResponse:
     try:
         event = audit_event_get(actor=request.user, seq=seq)
-    except PermissionDenied as exc:
-        return render_domain_error(request, exc)
     except AuditEvent.DoesNotExist:
         raise Http404 from None
     keys = sorted(
@@ -57,8 +50,5 @@ def event_detail(request: HttpRequest, seq: int) -> HttpResponse:
 
 @login_required
 def chain_verify(request: HttpRequest) -> HttpResponse:
-    try:
-        require(request.user, "audit.view")
-    except PermissionDenied as exc:
-        return render_domain_error(request, exc)
+    require(request.user, "audit.view")
     return render(request, "audit/verify.html", {"result": verify_chain()})

@@ -5,6 +5,8 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 from . import context
+from .errors import DomainError
+from .views import render_domain_error
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -32,3 +34,20 @@ class RequestContextMiddleware:
             return self.get_response(request)
         finally:
             context.reset(token)
+
+
+class DomainErrorPageMiddleware:
+    """A page view that lets a DomainError out (not found, not allowed, invalid) answers with the
+    error page and the error's status, not a server error. The API renders the same errors as
+    JSON in its own exception handlers (config/api.py), before they reach this middleware."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, DomainError):
+            return render_domain_error(request, exception)
+        return None

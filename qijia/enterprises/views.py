@@ -1,12 +1,10 @@
 """Staff and enterprise pages of the registry. Views parse input, call one selector or service and
-render; domain errors become the shared error page with their Chinese message (404 for anything
-the user may not see, so the page never confirms that an enterprise exists)."""
+render; domain errors become the shared error page with their Chinese message (core.middleware;
+404 for anything the user may not see, so the page never confirms that an enterprise exists)."""
 
 from __future__ import annotations
 
-import functools
 import json
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -22,8 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from qijia.core.errors import DomainError, NotFound
-from qijia.core.views import render_domain_error
+from qijia.core.errors import DomainError
 from qijia.identity.permissions import allowed, require, signed_in_user
 from qijia.identity.roles import Role
 
@@ -41,19 +38,6 @@ from .validation import INDICATOR_MEASURES
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def domain_errors(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound:
-            raise Http404(_("企业不存在或您无权查看")) from None
-        except DomainError as exc:
-            return render_domain_error(request, exc)
-
-    return wrapper
-
-
 def _filter_form(request: HttpRequest) -> EnterpriseFilterForm:
     return EnterpriseFilterForm(
         request.GET or None, town_fixed=signed_in_user(request).role == Role.TOWN
@@ -68,7 +52,6 @@ def _page_number(request: HttpRequest) -> int:
 
 
 @login_required
-@domain_errors
 @require_GET
 def enterprise_list(request: HttpRequest) -> HttpResponse:
     """Search by part of the name or USCC, filter by town, industry, size and status."""
@@ -124,7 +107,6 @@ def _detail_context(request: HttpRequest, uscc: str) -> dict[str, Any]:
 
 
 @login_required
-@domain_errors
 @require_GET
 def enterprise_detail(request: HttpRequest, uscc: str) -> HttpResponse:
     return render(request, "enterprises/detail.html", _detail_context(request, uscc))
@@ -160,19 +142,16 @@ def _save_enterprise(request: HttpRequest, enterprise: Any = None) -> HttpRespon
 
 
 @login_required
-@domain_errors
 def enterprise_new(request: HttpRequest) -> HttpResponse:
     return _save_enterprise(request)
 
 
 @login_required
-@domain_errors
 def enterprise_edit(request: HttpRequest, uscc: str) -> HttpResponse:
     return _save_enterprise(request, selectors.enterprise_get(actor=request.user, uscc=uscc))
 
 
 @login_required
-@domain_errors
 @require_GET
 def own_enterprise(request: HttpRequest) -> HttpResponse:
     """本企业: the enterprise user's own record, laid out for a phone."""
@@ -184,7 +163,6 @@ def own_enterprise(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@domain_errors
 @require_POST
 @never_cache
 def reveal_id_number(request: HttpRequest, role_pk: int) -> HttpResponse:
@@ -197,7 +175,6 @@ def reveal_id_number(request: HttpRequest, role_pk: int) -> HttpResponse:
 
 
 @login_required
-@domain_errors
 @require_GET
 def enterprise_export(request: HttpRequest) -> HttpResponseBase:
     form = _filter_form(request)
@@ -225,17 +202,13 @@ def import_page(request: HttpRequest) -> HttpResponseBase:
         except ValueError:
             declared = 0
         if declared > settings.QIJIA_MAX_UPLOAD_BYTES + MULTIPART_SLACK:
-            try:
-                require(request.user, "enterprises.import")
-            except DomainError as exc:
-                return render_domain_error(request, exc)
+            require(request.user, "enterprises.import")
             error = _("文件超过大小上限（%(mb)s MB），请拆分后分批导入") % {"mb": _max_mb()}
             return _render_import(request, ImportForm(), status=413, error=error)
     return _import_page(request)
 
 
 @csrf_protect
-@domain_errors
 def _import_page(request: HttpRequest) -> HttpResponse:
     require(request.user, "enterprises.import")
     form = ImportForm(request.POST or None, request.FILES or None)
@@ -279,7 +252,6 @@ def _max_mb() -> int:
 
 
 @login_required
-@domain_errors
 @require_GET
 def import_batch(request: HttpRequest, pk: int) -> HttpResponse:
     batch = selectors.import_batch_get(actor=request.user, pk=pk)
@@ -292,7 +264,6 @@ def import_batch(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@domain_errors
 @require_GET
 def import_report(request: HttpRequest, pk: int) -> HttpResponseBase:
     batch = selectors.import_batch_get(actor=request.user, pk=pk)
@@ -307,7 +278,6 @@ def import_report(request: HttpRequest, pk: int) -> HttpResponseBase:
 
 
 @login_required
-@domain_errors
 @require_GET
 def import_template(request: HttpRequest, kind: str) -> HttpResponse:
     require(request.user, "enterprises.import")
@@ -323,7 +293,6 @@ def import_template(request: HttpRequest, kind: str) -> HttpResponse:
 
 
 @login_required
-@domain_errors
 @require_http_methods(["GET", "POST"])
 @never_cache
 def person_lookup(request: HttpRequest) -> HttpResponse:

@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from qijia.applications.checks import registry_listings
-from qijia.core.errors import DomainError, NotFound
+from qijia.core.errors import DomainError, NotFound, PermissionDenied
 from qijia.identity.permissions import signed_in_user
 
 from .selectors import (
@@ -52,17 +52,9 @@ def attachment_file(request: HttpRequest, attachment_id: int) -> HttpResponseBas
     from .models import ProgrammeAttachment
 
     attachment = ProgrammeAttachment.objects.filter(pk=attachment_id).first()
-    try:
-        if attachment is None:
-            raise NotFound("附件不存在")
-        programme_get(actor=request.user, programme_id=attachment.programme_id)
-    except DomainError as exc:
-        return render(
-            request,
-            "core/error.html",
-            {"message": exc.message, "status": exc.status},
-            status=exc.status,
-        )
+    if attachment is None:
+        raise NotFound("附件不存在")
+    programme_get(actor=request.user, programme_id=attachment.programme_id)
     response = FileResponse(attachment.file.open("rb"))
     response["X-Content-Type-Options"] = "nosniff"
     return response
@@ -105,15 +97,7 @@ def _year(request: HttpRequest) -> int:
 @login_required
 def funds(request: HttpRequest) -> HttpResponse:
     year = _year(request)
-    try:
-        progress = execution_progress(actor=request.user, year=year)
-    except DomainError as exc:
-        return render(
-            request,
-            "core/error.html",
-            {"message": exc.message, "status": exc.status},
-            status=exc.status,
-        )
+    progress = execution_progress(actor=request.user, year=year)
     return render(
         request,
         "programmes/funds.html",
@@ -127,15 +111,7 @@ def funds_xlsx(request: HttpRequest) -> HttpResponse:
     from openpyxl import Workbook
 
     year = _year(request)
-    try:
-        progress = execution_progress(actor=request.user, year=year)
-    except DomainError as exc:
-        return render(
-            request,
-            "core/error.html",
-            {"message": exc.message, "status": exc.status},
-            status=exc.status,
-        )
+    progress = execution_progress(actor=request.user, year=year)
     wb = Workbook()
     header = [
         "名称",
@@ -195,12 +171,7 @@ def programme_new(request: HttpRequest) -> HttpResponse:
 
     section = signed_in_user(request).org_unit
     if not allowed(request.user, "programmes.manage", ps.section_target(section)):
-        return render(
-            request,
-            "core/error.html",
-            {"message": "只有科室经办人员可以新建专项", "status": 403},
-            status=403,
-        )
+        raise PermissionDenied("只有科室经办人员可以新建专项")
     assert section is not None  # only staff hold programmes.manage, and staff have an org unit
     if request.method == "POST":
         p = request.POST
@@ -252,12 +223,7 @@ def programme_manage(request: HttpRequest, programme_id: int) -> HttpResponse:
     can_manage = allowed(request.user, "programmes.manage", programme)
     can_decide = allowed(request.user, "programmes.decide_budget", programme)
     if not (can_manage or can_decide):
-        return render(
-            request,
-            "core/error.html",
-            {"message": "只有主管科室可以管理该专项", "status": 403},
-            status=403,
-        )
+        raise PermissionDenied("只有主管科室可以管理该专项")
     if request.method == "POST":
         p, u, op = request.POST, request.user, request.POST.get("op", "")
         try:

@@ -1,24 +1,21 @@
 """Registry pages for staff, partner departments, enterprises and inspectors. Thin: parse the
-request, call one selector or service, render; DomainErrors become messages on the page."""
+request, call one selector or service, render; DomainErrors from an action become messages on the
+page, any other the error page (core.middleware)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpRequest, HttpResponse
-from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from qijia.core.errors import DomainError, PermissionDenied
-from qijia.core.views import render_domain_error
 from qijia.identity.models import OrgUnit
 from qijia.identity.permissions import signed_in_user
 from qijia.identity.roles import OrgKind
@@ -28,19 +25,6 @@ from .models import Category, EntryStatus, ListKind, ObjectionStatus, TokenScope
 from .permissions import allowed, require
 
 PAGE_SIZE = 30
-
-
-def domain_errors(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
-    """Render a DomainError (permission, not found...) as the error page with its status."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        try:
-            return view(request, *args, **kwargs)
-        except DomainError as exc:
-            return render_domain_error(request, exc)
-
-    return wrapper
 
 
 def _page(request: HttpRequest, rows: Any) -> Any:
@@ -72,7 +56,6 @@ def _filter_choices() -> dict[str, Any]:
 
 
 @login_required
-@domain_errors
 def entry_list(request: HttpRequest) -> HttpResponse:
     """Staff search (search, filter by list, category, source, status)."""
     if not allowed(request.user, "registry.search"):
@@ -94,7 +77,6 @@ def entry_list(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@domain_errors
 def department(request: HttpRequest) -> HttpResponse:
     """A partner department's own entries."""
     require(request.user, "registry.department")
@@ -137,7 +119,6 @@ def _entry_context(request: HttpRequest, entry_id: int) -> dict[str, Any]:
 
 
 @login_required
-@domain_errors
 def entry_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "registry/entry.html", _entry_context(request, pk))
 
@@ -162,7 +143,6 @@ ENTRY_FIELDS = (
 
 
 @login_required
-@domain_errors
 def entry_create(request: HttpRequest) -> HttpResponse:
     require(request.user, "registry.create_entry")
     context = _entry_form_context(request)
@@ -196,7 +176,6 @@ def entry_create(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@domain_errors
 def entry_amend(request: HttpRequest, pk: int) -> HttpResponse:
     entry = selectors.entry_get(actor=request.user, entry_id=pk)
     require(request.user, "registry.change_entry", entry)
@@ -246,7 +225,6 @@ def _post_action(request: HttpRequest, pk: int, action: Any, success: str) -> Ht
 
 
 @login_required
-@domain_errors
 @require_POST
 def entry_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     return _post_action(
@@ -260,7 +238,6 @@ def entry_revoke(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@domain_errors
 @require_POST
 def entry_evidence(request: HttpRequest, pk: int) -> HttpResponse:
     return _post_action(
@@ -274,7 +251,6 @@ def entry_evidence(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@domain_errors
 @require_POST
 def objection_lodge(request: HttpRequest, pk: int) -> HttpResponse:
     return _post_action(
@@ -291,7 +267,6 @@ def objection_lodge(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
-@domain_errors
 @require_POST
 def objection_answer(request: HttpRequest, pk: int, objection_id: int) -> HttpResponse:
     decision = request.POST.get("decision")
@@ -312,7 +287,6 @@ def objection_answer(request: HttpRequest, pk: int, objection_id: int) -> HttpRe
 
 
 @login_required
-@domain_errors
 def evidence_download(request: HttpRequest, evidence_id: int) -> FileResponse:
     evidence = selectors.evidence_get(actor=request.user, evidence_id=evidence_id)
     return FileResponse(
@@ -323,7 +297,6 @@ def evidence_download(request: HttpRequest, evidence_id: int) -> FileResponse:
 
 
 @login_required
-@domain_errors
 def upload(request: HttpRequest) -> HttpResponse:
     require(request.user, "registry.import")
     context: dict[str, Any] = {"errors": {}}
@@ -352,7 +325,6 @@ def upload(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@domain_errors
 def tokens(request: HttpRequest) -> HttpResponse:
     """Create and revoke department tokens. A new token's text appears in this response only."""
     require(request.user, "registry.manage_tokens")
@@ -383,7 +355,6 @@ def tokens(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@domain_errors
 def own(request: HttpRequest) -> HttpResponse:
     """An enterprise's own listings and objections."""
     require(request.user, "registry.view_own")
@@ -399,14 +370,12 @@ def own(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@domain_errors
 def expiring(request: HttpRequest) -> HttpResponse:
     rows = selectors.expiring_list(actor=request.user, days=30)
     return render(request, "registry/expiring.html", {"page": _page(request, rows)})
 
 
 @login_required
-@domain_errors
 def objections(request: HttpRequest) -> HttpResponse:
     require(request.user, "registry.list_objections")
     overdue = request.GET.get("overdue") == "1"
@@ -427,7 +396,6 @@ def objections(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@domain_errors
 def queries(request: HttpRequest) -> HttpResponse:
     """Who queried whom (inspectors)."""
     uscc = request.GET.get("uscc", "")[:18]

@@ -111,3 +111,22 @@ def test_policy_attachment_is_checked_stored_and_served(client):
         client.get(reverse("programmes:attachment", args=[attachment.pk])).streaming_content
     )
     assert body.startswith(b"%PDF-")
+
+
+def test_a_programme_the_user_may_not_see_is_a_404_page_not_a_server_error(client):
+    world = make_world()
+    draft = Programme.objects.create(
+        code="draft-1",
+        title="未发布专项",
+        section=world.programme.section,
+        max_amount=1000,
+        major_threshold=500,
+    )
+    client.force_login(world.applicant)
+    for pk in (draft.pk, 999_999):
+        for name in ("programmes:detail", "programmes:manage"):
+            r = client.get(reverse(name, args=[pk]))
+            assert r.status_code == 404, (name, pk)
+            assert "专项不存在或尚未发布" in r.content.decode()
+    client.force_login(world.officer)
+    assert client.get(reverse("programmes:detail", args=[draft.pk])).status_code == 200
