@@ -325,6 +325,16 @@ def _safe_relative(file: str) -> str | None:
 
 def load_bundle(path: str | Path) -> Bundle:
     """Read and validate a bundle; raises :class:`BundleError` listing every problem."""
+    bundle, problems = read_bundle(path)
+    if problems:
+        raise BundleError(problems)
+    return bundle
+
+
+def read_bundle(path: str | Path) -> tuple[Bundle, list[BundleProblem]]:
+    """Read a bundle and check its rows, returning the rows that could be read and every problem
+    found, so that a caller can add the photos' problems before reporting (the bundle is valid
+    only when the list is empty). Raises :class:`BundleError` when there is no bundle to read."""
     root = Path(path)
     if not root.exists():
         raise BundleError([BundleProblem(str(root), 0, "", "数据包不存在")])
@@ -337,7 +347,7 @@ def load_bundle(path: str | Path) -> Bundle:
         source.close()
 
 
-def _load(source: _Source) -> Bundle:
+def _load(source: _Source) -> tuple[Bundle, list[BundleProblem]]:
     r = _Reader(source)
     manifest = _manifest(r)
 
@@ -504,9 +514,7 @@ def _load(source: _Source) -> Bundle:
         seen_photo[(app_id, rel)] = line
         photos.append(PhotoRow(application_id=app_id, file=file, caption=row["caption"], line=line))
 
-    if r.problems:
-        raise BundleError(r.problems)
-    return Bundle(
+    bundle = Bundle(
         root=source.root,
         manifest=manifest,
         enterprises=tuple(enterprises),
@@ -519,6 +527,7 @@ def _load(source: _Source) -> Bundle:
         photos=tuple(photos),
         prefix=source.prefix,
     )
+    return bundle, r.problems
 
 
 def _signed_money(value: str) -> Decimal:

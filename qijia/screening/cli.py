@@ -88,8 +88,8 @@ def screen_command(argv: list[str]) -> int:
     args = _screen_parser().parse_args(argv)
     from qijia.core.memory import peak_rss_mib
     from qijia.screening import scoring
-    from qijia.screening.bundle import BundleError, load_bundle
-    from qijia.screening.engine import findings_document, fingerprint_photos, screen
+    from qijia.screening.bundle import BundleError
+    from qijia.screening.engine import findings_document, load_for_screening, screen
 
     as_of = args.as_of or dt.date.today()
     progress = _progress(not args.no_progress)
@@ -107,14 +107,9 @@ def screen_command(argv: list[str]) -> int:
     try:
         if progress:
             print(f"正在读取并校验数据包 {args.bundle} …", file=sys.stderr, flush=True)
-        bundle = load_bundle(args.bundle)
-        timings["load"] = round(time.perf_counter() - started, 3)
-        prints, digests, problems = fingerprint_photos(
-            bundle, cache_dir=args.cache, progress=progress
+        bundle, prints, digests = load_for_screening(
+            args.bundle, cache_dir=args.cache, progress=progress, timings=timings
         )
-        timings["fingerprint"] = round(time.perf_counter() - started - timings["load"], 3)
-        if problems:
-            raise BundleError(problems)
     except BundleError as exc:
         print(
             f"数据包“{args.bundle}”无效，共{len(exc.problems)}处问题，未写出任何结果：",

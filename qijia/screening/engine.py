@@ -19,7 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from qijia.screening.bundle import BundleError, BundleProblem, load_bundle
+from qijia.screening.bundle import BundleError, BundleProblem, read_bundle
 from qijia.screening.detectors import invoices, registry, relations
 from qijia.screening.detectors import photos as photo_detector
 from qijia.screening.findings import finding_subject
@@ -156,13 +156,27 @@ def fingerprint_photos(
 
 
 def load_for_screening(
-    path: str | Path, *, cache_dir: Path | None = None, progress: Progress | None = None
+    path: str | Path,
+    *,
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
+    timings: dict[str, float] | None = None,
 ) -> tuple[Bundle, dict[str, Any], dict[str, str]]:
-    """Load, validate and fingerprint; raises BundleError with every problem (rows and photos)."""
-    bundle = load_bundle(path)
-    prints, digests, problems = fingerprint_photos(bundle, cache_dir=cache_dir, progress=progress)
-    if problems:
-        raise BundleError(problems)
+    """Load, validate and fingerprint; raises BundleError with every problem, the rows' and the
+    photo files' together (photos are read even when rows have problems: their fingerprints are
+    cached, so the corrected bundle does not decode them again). ``timings`` receives the
+    seconds of each step."""
+    stages = timings if timings is not None else {}
+    started = time.perf_counter()
+    bundle, problems = read_bundle(path)
+    stages["load"] = round(time.perf_counter() - started, 3)
+    started = time.perf_counter()
+    prints, digests, photo_problems = fingerprint_photos(
+        bundle, cache_dir=cache_dir, progress=progress
+    )
+    stages["fingerprint"] = round(time.perf_counter() - started, 3)
+    if problems or photo_problems:
+        raise BundleError(problems + photo_problems)
     return bundle, prints, digests
 
 

@@ -275,6 +275,27 @@ def test_unreadable_and_non_image_photo_files(tmp_path, capsys):
     assert "p/ok.jpg" not in err
 
 
+def test_row_problems_and_photo_problems_are_listed_together(tmp_path, capsys):
+    """Every problem in one run: a bad date does not hide a photo that is not an image."""
+    jpeg = photogen.encode(photogen.source_photo(3, (200, 150)))
+    root = _valid(
+        tmp_path,
+        applications=[
+            {**application("A1", uscc(1)), "submitted_on": "2025-13-01"},
+            application("A2", uscc(2)),
+        ],
+        photos=[
+            {"application_id": "A1", "file": "p/text.jpg", "caption": ""},
+            {"application_id": "A2", "file": "p/ok.jpg", "caption": ""},
+        ],
+        images={"p/text.jpg": b"not an image at all", "p/ok.jpg": jpeg},
+    )
+    err = _run_invalid(tmp_path, root, capsys)
+    assert "共2处问题" in err
+    assert "applications.csv 第2行 submitted_on列" in err
+    assert "photos.csv 第2行 file列：照片文件“p/text.jpg”不是 JPEG、PNG 或 WebP 图像" in err
+
+
 def test_duplicated_keys(tmp_path, capsys):
     root = _valid(
         tmp_path,
