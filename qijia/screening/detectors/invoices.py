@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from qijia.core.identifiers import IdentifierError, validate_uscc
+from qijia.core.identifiers import IdentifierError, normalize_uscc, validate_uscc
 from qijia.screening.model import ApplicationRow, Bundle, Finding, InvoiceRow
 from qijia.screening.normalize import invoice_part, tax_id
 
@@ -174,9 +174,12 @@ def uscc_problem(value: str) -> str | None:
 
 
 def detect_invalid_uscc(bundle: Bundle) -> list[Finding]:
+    """A code is judged as identifiers.md checks it: trimmed and upper-cased, nothing else. A code
+    typed with spaces or hyphens fails its format here, though matching (``tax_id``) still knows
+    it as the same party."""
     findings: list[Finding] = []
     for app in bundle.applications:
-        value = tax_id(app.uscc)
+        value = normalize_uscc(app.uscc)
         problem = uscc_problem(value)
         if problem:
             findings.append(
@@ -195,7 +198,7 @@ def detect_invalid_uscc(bundle: Bundle) -> list[Finding]:
             )
     checked: dict[str, str | None] = {}
     for row in bundle.invoices:
-        value = tax_id(row.seller_tax_id)
+        value = normalize_uscc(row.seller_tax_id)
         if len(value) != 18:
             continue
         if value not in checked:

@@ -23,6 +23,7 @@ from qijia.core.identifiers import (
     normalize_id_number,
     normalize_invoice_part,
     normalize_phone,
+    normalize_uscc,
 )
 
 from .world import World
@@ -186,11 +187,11 @@ def compute_truth(w: World, as_of: dt.date, photo_keys: Iterable[Key] = ()) -> s
 
     # invalid_uscc: the applicant's code; sellers' 18-character tax IDs.
     for app in w.applications:
-        value = tax(app.uscc)
+        value = normalize_uscc(app.uscc)
         if not is_valid_uscc(value):
             keys.add((app.app_id, "invalid_uscc", f"uscc={value}"))
     for inv in w.invoices:
-        value = tax(inv.seller_tax_id)
+        value = normalize_uscc(inv.seller_tax_id)
         if len(value) == 18 and not is_valid_uscc(value):
             keys.add((inv.app_id, "invalid_uscc", f"seller_tax_id={value}"))
 

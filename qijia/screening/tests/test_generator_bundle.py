@@ -68,11 +68,13 @@ def brute_force_findings(root: Path, as_of: dt.date) -> set[tuple[str, str, str]
     invoices = _rows(root, "invoices.csv")
     keys: set[tuple[str, str, str]] = set()
 
+    # Codes are judged as identifiers.md checks them: trimmed and upper-cased, nothing else.
     for app in apps.values():
-        if not is_valid_uscc(_tax(app["uscc"])):
-            keys.add((app["application_id"], "invalid_uscc", f"uscc={_tax(app['uscc'])}"))
+        code = app["uscc"].strip().upper()
+        if not is_valid_uscc(code):
+            keys.add((app["application_id"], "invalid_uscc", f"uscc={code}"))
     for inv in invoices:
-        seller = _tax(inv["seller_tax_id"])
+        seller = inv["seller_tax_id"].strip().upper()
         if len(seller) == 18 and not is_valid_uscc(seller):
             keys.add((inv["application_id"], "invalid_uscc", f"seller_tax_id={seller}"))
 

@@ -205,3 +205,25 @@ def test_uscc_with_forbidden_letter_is_invalid(tmp_path):
     code = "91441900MA4UXXXXXI"
     findings = _screen(tmp_path, [], applications=[application("A1", code)])
     assert [f.evidence["value"] for f in _of(findings, "invalid_uscc")] == [code]
+
+
+def test_a_code_is_judged_as_written_but_matched_without_separators(tmp_path):
+    """identifiers.md checks a USCC trimmed and upper-cased, nothing more: an applicant's code
+    typed in groups fails its format. Matching still removes the separators, so the same code
+    with hyphens as the buyer is no mismatch, and a seller written that way (19 characters) does
+    not look like a USCC and is not judged."""
+    code = uscc(1)
+    spaced = f"{code[:4]} {code[4:10]} {code[10:]}"
+    hyphenated = f"{code[:8]}-{code[8:]}"
+    findings = _screen(
+        tmp_path,
+        [
+            invoice("A1", "00000001", SELLER, hyphenated, invoice_code="4400231130"),
+            invoice("A2", "00000002", hyphenated, uscc(2), invoice_code="4400231130"),
+        ],
+        applications=[application("A1", spaced), application("A2", uscc(2))],
+    )
+    invalid = [(f.application_id, f.evidence["field"]) for f in _of(findings, "invalid_uscc")]
+    assert invalid == [("A1", "uscc")]
+    assert _of(findings, "invalid_uscc")[0].evidence["value"] == spaced
+    assert _of(findings, "invoice_buyer_mismatch") == []
