@@ -167,14 +167,27 @@ _PHONE_STRIP = re.compile(r"[\s\-()（）.]+")
 
 
 def normalize_phone(value: str) -> str:
-    """Spaces, hyphens and brackets go, and so does a leading +86 / 0086."""
+    """Spaces, hyphens and brackets go, and so does a leading +86 / 0086. A landline written
+    internationally drops its area code's trunk 0 (+86 769 2283 1234); it gets it back, as
+    landlines keep their area code with the 0 (0769 for Dongguan), so both forms are one number.
+    Mobiles (11 digits from 1), service numbers (400/800) and short numbers are left as they are.
+    """
     phone = _PHONE_STRIP.sub("", value or "")
+    international = phone.startswith(("+86", "0086"))
     if phone.startswith("+86"):
         phone = phone[3:]
     elif phone.startswith("0086"):
         phone = phone[4:]
     elif phone.startswith("86") and len(phone) == 13 and phone[2] == "1":
         phone = phone[2:]
+    if (
+        international
+        and phone.isdigit()
+        and 9 <= len(phone) <= 11
+        and not phone.startswith(("0", "400", "800"))
+        and not (len(phone) == 11 and phone.startswith("1"))
+    ):
+        phone = "0" + phone
     return phone
 
 

@@ -156,6 +156,13 @@ def test_invoice_normalisation_keeps_leading_zeros_and_drops_separators(digits, 
         ("0086 13800138000", "13800138000"),
         ("(0769) 2283-1234", "076922831234"),
         ("138 0013 8000", "13800138000"),
+        ("+86 769 2283 1234", "076922831234"),  # the same Dongguan line, written abroad
+        ("0086-769-22831234", "076922831234"),
+        ("+86 (0769) 2283 1234", "076922831234"),
+        ("+86 10 6552 9988", "01065529988"),  # Beijing: 10 digits from 1, not a mobile
+        ("+86 400-123-4567", "4001234567"),  # service numbers have no trunk 0
+        ("400-123-4567", "4001234567"),
+        ("+86 95588", "95588"),
     ],
 )
 def test_phone_normalisation(raw, normal):

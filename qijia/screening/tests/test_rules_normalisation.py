@@ -87,6 +87,17 @@ def test_mobile_numbers_normalise_to_the_same_eleven_digits(mobile, prefix, seps
 
 
 @given(
+    st.from_regex(r"(10|2[0-9]|[3-9][0-9]{2})", fullmatch=True),  # area code without its 0
+    st.from_regex(r"[2-8][0-9]{6,7}", fullmatch=True),
+    st.sampled_from(
+        ["0{a}{n}", "0{a}-{n}", "(0{a}) {n}", "+86 {a} {n}", "0086-{a}-{n}", "+86{a}{n}"]
+    ),
+)
+def test_a_landline_written_at_home_or_abroad_normalises_to_one_number(area, number, form):
+    assert normalize_phone(form.format(a=area, n=number)) == "0" + area + number
+
+
+@given(
     st.lists(
         st.tuples(
             st.sampled_from(["王伟", "李娜", ""]),
