@@ -98,6 +98,7 @@ def fingerprint_photos(
     digests: dict[str, str] = {}
     problems: list[BundleProblem] = []
     todo: list[str] = []
+    same_bytes: dict[str, list[str]] = {}
     files = list(lines)
     iterator = progress(files, desc="读取照片", unit="张") if progress else files
     for file in iterator:
@@ -120,6 +121,10 @@ def fingerprint_photos(
             continue
         digest = hashlib.sha256(data).hexdigest()
         digests[file] = digest
+        if digest in same_bytes:  # an exact copy under another name: decoded once
+            same_bytes[digest].append(file)
+            continue
+        same_bytes[digest] = [file]
         cached = cache.get(digest)
         if cached is not None:
             prints[file] = cached
@@ -152,6 +157,19 @@ def fingerprint_photos(
             if pool is not None:
                 pool.shutdown()
     cache.close()
+    for first, *copies in same_bytes.values():
+        for file in copies:
+            if first in prints:
+                prints[file] = prints[first]
+            else:  # the first file could not be decoded: neither can its copies
+                problems.append(
+                    BundleProblem(
+                        "photos.csv",
+                        lines[file],
+                        "file",
+                        f"照片文件“{file}”与“{first}”内容相同，无法解码",
+                    )
+                )
     return prints, digests, problems
 
 

@@ -6,6 +6,7 @@ writes nothing.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import zipfile
@@ -260,10 +261,12 @@ def test_unreadable_and_non_image_photo_files(tmp_path, capsys):
             {"application_id": "A1", "file": "p/truncated.jpg", "caption": ""},
             {"application_id": "A2", "file": "p/ok.jpg", "caption": ""},
             {"application_id": "A2", "file": "p/empty.png", "caption": ""},
+            {"application_id": "A2", "file": "p/truncated_copy.jpg", "caption": ""},
         ],
         images={
             "p/text.jpg": b"not an image at all",
             "p/truncated.jpg": jpeg[:200],
+            "p/truncated_copy.jpg": jpeg[:200],  # decoded once, reported on both lines
             "p/ok.jpg": jpeg,
             "p/empty.png": png.getvalue(),
         },
@@ -272,6 +275,9 @@ def test_unreadable_and_non_image_photo_files(tmp_path, capsys):
     assert "photos.csv 第2行 file列：照片文件“p/text.jpg”不是 JPEG、PNG 或 WebP 图像" in err
     assert "photos.csv 第3行 file列：照片文件“p/truncated.jpg”无法解码" in err
     assert "photos.csv 第5行 file列" in err
+    assert (
+        "photos.csv 第6行 file列：照片文件“p/truncated_copy.jpg”与“p/truncated.jpg”内容相同" in err
+    )
     assert "p/ok.jpg" not in err
 
 
@@ -354,4 +360,11 @@ def test_invalid_uscc_is_a_finding_not_a_bundle_problem(tmp_path):
     root = _valid(
         tmp_path, applications=[application("A1", "not-a-code"), application("A2", uscc(2))]
     )
-    assert len(load_bundle(root).applications) == 2
+    bundle = load_bundle(root)
+    assert len(bundle.applications) == 2
+    from qijia.screening.engine import screen
+
+    found = [f for f in screen(bundle, dt.date(2025, 6, 30), prints={}, digests={})]
+    invalid = [f for f in found if f.kind == "invalid_uscc"]
+    assert [(f.application_id, f.evidence["value"]) for f in invalid] == [("A1", "NOT-A-CODE")]
+    assert "18位" in invalid[0].evidence["problem"]

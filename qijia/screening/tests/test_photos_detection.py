@@ -30,12 +30,18 @@ def _copy(original: bytes, chain: list[str], seed: int) -> P.PhotoPrint:
     return P.fingerprint_bytes(data)
 
 
+def _paired(a: P.PhotoPrint, b: P.PhotoPrint) -> bool:
+    """Found through both stages, the candidate index and verification, as the engine does."""
+    return [(x, y) for x, y, _ev in P.find_duplicate_pairs([("a", a), ("b", b)])] == [("a", "b")]
+
+
 @pytest.mark.parametrize("kind", g.TRANSFORMS)
 def test_each_spec_transformation_is_the_same_photograph(original, original_print, kind):
     for seed in range(2):
         copy = _copy(original, [kind], seed)
         assert P.compare(original_print, copy) is not None, (kind, seed)
         assert P.compare(copy, original_print) is not None, (kind, seed)
+        assert _paired(original_print, copy), (kind, seed)
 
 
 @pytest.mark.parametrize(
@@ -48,7 +54,9 @@ def test_each_spec_transformation_is_the_same_photograph(original, original_prin
     ],
 )
 def test_combinations_of_transformations_are_the_same_photograph(original, original_print, chain):
-    assert P.compare(original_print, _copy(original, chain, 7)) is not None
+    copy = _copy(original, chain, 7)
+    assert P.compare(original_print, copy) is not None
+    assert _paired(original_print, copy)
 
 
 def test_harshest_allowed_copy_is_found():
@@ -60,8 +68,10 @@ def test_harshest_allowed_copy_is_found():
 
     small = ImageOps.mirror(cropped).resize((cropped.width // 4, cropped.height // 4))
     data = g.encode(ImageEnhance.Contrast(small).enhance(0.75), "JPEG", 50)
-    found = P.compare(P.fingerprint_bytes(g.encode(img)), P.fingerprint_bytes(data))
+    first, copy = P.fingerprint_bytes(g.encode(img)), P.fingerprint_bytes(data)
+    found = P.compare(first, copy)
     assert found is not None and found["mirrored"] is True
+    assert _paired(first, copy)
 
 
 @pytest.mark.parametrize("kind", g.DECOYS)
@@ -70,6 +80,7 @@ def test_different_shot_of_the_same_scene_is_not_the_same_photograph(original_pr
         decoy = P.fingerprint_bytes(g.encode(g.decoy_photo(4242, kind, variant, SIZE)))
         assert P.compare(original_print, decoy) is None, (kind, variant)
         assert P.compare(decoy, original_print) is None, (kind, variant)
+        assert not _paired(original_print, decoy), (kind, variant)
 
 
 def test_framing_moved_by_a_few_percent_is_a_different_shot(original):

@@ -227,3 +227,29 @@ def test_a_code_is_judged_as_written_but_matched_without_separators(tmp_path):
     assert invalid == [("A1", "uscc")]
     assert _of(findings, "invalid_uscc")[0].evidence["value"] == spaced
     assert _of(findings, "invoice_buyer_mismatch") == []
+
+
+def test_one_invoice_on_two_applications_of_one_enterprise_is_a_duplicate(tmp_path):
+    findings = _screen(
+        tmp_path,
+        [
+            invoice("A1", "00000009", SELLER, uscc(1), invoice_code="4400231130"),
+            invoice("A2", "00000009", SELLER, uscc(1), invoice_code="4400231130"),
+        ],
+        applications=[application("A1", uscc(1)), application("A2", uscc(1))],
+    )
+    dups = _of(findings, "duplicate_invoice")
+    assert sorted((f.application_id, f.evidence["other_application_id"]) for f in dups) == [
+        ("A1", "A2"),
+        ("A2", "A1"),
+    ]
+
+
+def test_an_18_character_seller_id_with_a_forbidden_letter_is_invalid(tmp_path):
+    code = SELLER[:10] + "O" + SELLER[11:]  # O is not in the USCC alphabet
+    findings = _screen(tmp_path, [invoice("A1", "00000010", code, uscc(1))])
+    invalid = _of(findings, "invalid_uscc")
+    assert [(f.evidence["field"], f.evidence["value"]) for f in invalid] == [
+        ("seller_tax_id", code)
+    ]
+    assert "不允许的字符" in invalid[0].evidence["problem"]

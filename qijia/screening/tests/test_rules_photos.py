@@ -71,21 +71,60 @@ def test_copies_across_applications_give_one_finding_on_each_side_decoys_none(tm
     assert all(f.severity == "high" for f in found)
 
 
-def test_fingerprints_are_cached_by_content(tmp_path, images):
-    from qijia.screening import photos
-
+def test_a_copy_between_two_applications_of_one_enterprise_is_a_finding(tmp_path, images):
+    names = list(images)
     root = write_bundle(
         tmp_path / "b",
         enterprises=[enterprise(1)],
-        applications=[application("A1", uscc(1))],
-        photos=[{"application_id": "A1", "file": "photos/a1_site.jpg", "caption": ""}],
-        images={"photos/a1_site.jpg": images["photos/a1_site.jpg"]},
+        applications=[application("A1", uscc(1)), application("A2", uscc(1))],
+        photos=[
+            {"application_id": "A1", "file": names[0], "caption": ""},
+            {"application_id": "A2", "file": names[1], "caption": ""},
+        ],
+        images={names[0]: images[names[0]], names[1]: images[names[1]]},
     )
+    bundle, prints, digests = load_for_screening(root, cache_dir=tmp_path / "cache.sqlite3")
+    found = screen(bundle, AS_OF, prints=prints, digests=digests)
+    assert sorted(
+        (f.application_id, f.evidence["other_application_id"])
+        for f in found
+        if f.kind == "duplicate_photo"
+    ) == [("A1", "A2"), ("A2", "A1")]
+
+
+def test_fingerprints_are_cached_by_content(tmp_path, images, monkeypatch):
+    """One decode per content: a second file with the same bytes and a second run decode
+    nothing more."""
+    from qijia.screening import engine, photos
+
+    data = images["photos/a1_site.jpg"]
+    root = write_bundle(
+        tmp_path / "b",
+        enterprises=[enterprise(1), enterprise(2)],
+        applications=[application("A1", uscc(1)), application("A2", uscc(2))],
+        photos=[
+            {"application_id": "A1", "file": "photos/a1_site.jpg", "caption": ""},
+            {"application_id": "A2", "file": "photos/same_bytes.jpg", "caption": ""},
+        ],
+        images={"photos/a1_site.jpg": data, "photos/same_bytes.jpg": data},
+    )
+    decoded: list[str] = []
+    real_job = engine._fingerprint_job
+
+    def counting_job(job):
+        decoded.append(job[2])
+        return real_job(job)
+
+    monkeypatch.setattr(engine, "_fingerprint_job", counting_job)
     cache_file = tmp_path / "cache.sqlite3"
     load_for_screening(root, cache_dir=cache_file)
     assert len(photos.FingerprintCache(cache_file)) == 1
+    assert decoded == ["photos/a1_site.jpg"]
+
+    decoded.clear()
     _, prints, digests = load_for_screening(root, cache_dir=cache_file)
-    assert prints["photos/a1_site.jpg"].sha256 == digests["photos/a1_site.jpg"]
+    assert decoded == []
+    assert prints["photos/a1_site.jpg"].sha256 == digests["photos/same_bytes.jpg"]
 
 
 def test_zip_bundle_fingerprinted_in_worker_processes_finds_the_same_pairs(tmp_path, images):

@@ -127,6 +127,55 @@ def test_shared_phone_with_different_names_links_through_the_phone_node(tmp_path
     ]
 
 
+def test_same_name_and_shared_normalised_email_without_id_is_the_same_person(tmp_path):
+    found = _related(
+        tmp_path,
+        persons=[
+            {"person_key": "a", "name": "王伟", "email": " WangWei@Example.cn"},
+            {"person_key": "b", "name": "王伟", "email": "wangwei@example.cn "},
+        ],
+        roles=[_role("a", APPLICANT), _role("b", SELLER)],
+    )
+    assert [f.evidence["hops"] for f in found] == [2]  # merged; via the e-mail node it would be 4
+
+
+@pytest.mark.parametrize(
+    ("applicant", "seller", "node"),
+    [
+        ({"email": "office@firm.cn"}, {"email": " Office@Firm.CN"}, "email"),
+        ({"phone": "0769-2283 1234"}, {"phone": "+86 769 22831234"}, "phone"),
+    ],
+)
+def test_an_enterprise_phone_or_email_is_an_edge(tmp_path, applicant, seller, node):
+    blank = {"phone": "", "email": ""}
+    found = _related(
+        tmp_path,
+        enterprises=[enterprise(1, **{**blank, **applicant}), enterprise(2, **{**blank, **seller})],
+    )
+    assert [f.evidence["hops"] for f in found] == [2]
+    assert found[0].evidence["path"][2]["type"] == node
+
+
+def test_a_persons_phone_is_an_edge(tmp_path):
+    """Two different people (different names) who give the same mobile: 4 edges."""
+    found = _related(
+        tmp_path,
+        persons=[
+            {"person_key": "a", "name": "王伟", "phone": "138 0000 0001"},
+            {"person_key": "b", "name": "张敏", "phone": "13800000001"},
+        ],
+        roles=[_role("a", APPLICANT, "finance_contact"), _role("b", SELLER, "manager")],
+    )
+    assert [f.evidence["hops"] for f in found] == [4]
+    assert [n["type"] for n in found[0].evidence["path"][::2]] == [
+        "enterprise",
+        "person",
+        "phone",
+        "person",
+        "enterprise",
+    ]
+
+
 def test_two_rows_with_different_ids_are_never_merged_through_a_third_row_without_id(tmp_path):
     comp = merge_persons(
         ["王伟", "王伟", "王伟"],
@@ -165,6 +214,29 @@ def test_hub_counts_enterprises_reached_through_their_persons(tmp_path):
     root = tmp_path / "b"
     graph = build_graph(load_bundle(root))
     assert graph.hubs == {"T:" + agency: 11}
+
+
+def test_hub_counts_each_enterprise_once_however_it_reaches_the_contact(tmp_path):
+    """Ten enterprises, each with the e-mail as its own and through its contact person: ten
+    distinct enterprises, so not a hub, and the e-mail still joins applicant and seller."""
+    shared = "service@park-agency.cn"
+    codes = [APPLICANT, SELLER] + [uscc(300 + i) for i in range(8)]
+    ents = [enterprise(1, phone="", email=shared), enterprise(2, phone="", email=shared)]
+    ents += [enterprise(300 + i, phone="", email=shared) for i in range(8)]
+    persons = [{"person_key": f"p{i}", "name": f"联系人{i}", "email": shared} for i in range(10)]
+    roles = [_role(f"p{i}", code, "contact") for i, code in enumerate(codes)]
+    found = _related(tmp_path, enterprises=ents, persons=persons, roles=roles)
+    assert [f.evidence["hops"] for f in found] == [2]
+    graph = build_graph(load_bundle(tmp_path / "b"))
+    assert graph.hubs == {}
+
+
+def test_an_email_of_more_than_10_enterprises_is_a_hub(tmp_path):
+    shared = "service@park-agency.cn"
+    ents = [enterprise(1, phone="", email=shared), enterprise(2, phone="", email=shared)]
+    ents += [enterprise(300 + i, phone="", email=shared) for i in range(9)]
+    assert _related(tmp_path, enterprises=ents) == []
+    assert build_graph(load_bundle(tmp_path / "b")).hubs == {"M:" + shared: 11}
 
 
 def test_shared_park_address_makes_no_edge(tmp_path):
