@@ -173,3 +173,13 @@ def test_bad_as_of_date_or_truth_file_exits_2_without_output(tmp_path, capsys):
     assert main(["screen", str(tmp_path / "nowhere"), "--out", str(out)]) == 2
     assert not out.exists()
     assert "YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_as_of_defaults_to_today(tmp_path):
+    import datetime as dt
+
+    out = tmp_path / "today.json"
+    before = dt.date.today().isoformat()
+    assert main(["screen", str(_bundle(tmp_path)), "--out", str(out), "--no-progress"]) == 0
+    after = dt.date.today().isoformat()
+    assert json.loads(out.read_text(encoding="utf-8"))["as_of"] in {before, after}
