@@ -369,3 +369,23 @@ def test_identical_photo_content_appears_only_as_a_twin_within_one_application(g
     truth = _truth(root)
     twins = [d for d in truth["decoys"] if d["case"] == "decoy_photo_twice_in_one_application"]
     assert twins
+
+
+def test_the_engine_finds_exactly_the_truth_on_the_small_bundle(generated, tmp_path):
+    """End to end on every planted case and decoy: each kind at precision and recall 1.0."""
+    from qijia.screening import scoring
+    from qijia.screening.engine import load_for_screening, screen
+
+    root, _ = generated
+    as_of = dt.date.fromisoformat(scoring.truth_as_of(root / "truth.json") or "")
+    bundle, prints, digests = load_for_screening(root, cache_dir=tmp_path / "cache.sqlite3")
+    predicted = scoring.finding_keys(screen(bundle, as_of, prints=prints, digests=digests))
+    truth = scoring.load_truth(root / "truth.json")
+    scores = {s.kind: s for s in scoring.score(predicted, truth)}
+    assert set(scores) >= {k for _app, k, _subject in truth}
+    wrong = {
+        k: (s.precision, s.recall)
+        for k, s in scores.items()
+        if (s.precision, s.recall) != (1.0, 1.0)
+    }
+    assert wrong == {}, scoring.missed_and_extra(predicted, truth)
