@@ -395,7 +395,7 @@ def _load(source: _Source) -> tuple[Bundle, list[BundleProblem]]:
         if key and key not in person_keys:
             r.problem(f, line, "person_key", f"人员编号“{key}”在 persons.csv 中不存在")
         uscc = r.required_text(f, line, row, "uscc")
-        role = r.required_text(f, line, row, "role")
+        role = r.required_text(f, line, row, "role").lower()  # as header names: any case
         if role and role not in ROLES:
             r.problem(f, line, "role", f"职务“{role}”无效，应为 {', '.join(ROLES)} 之一")
         roles.append(
@@ -423,7 +423,7 @@ def _load(source: _Source) -> tuple[Bundle, list[BundleProblem]]:
     registry: list[RegistryRow] = []
     f = "registry.csv"
     for line, row in r.rows(f):
-        kind = r.required_text(f, line, row, "list")
+        kind = r.required_text(f, line, row, "list").lower()
         if kind and kind not in REGISTRY_LISTS:
             r.problem(f, line, "list", f"名单类型“{kind}”无效，应为 ineligible 或 blacklist")
         valid_from = r.cell(f, line, row, "valid_from", parse_date, required=True)

@@ -344,6 +344,18 @@ def test_bad_role_list_and_unknown_person_values(tmp_path, capsys):
     assert "职务“boss”无效" in _run_invalid(tmp_path, root, capsys)
 
 
+def test_role_and_list_values_are_read_in_any_case(tmp_path):
+    root = _valid(
+        tmp_path,
+        persons=[{"person_key": "p1", "name": "甲"}],
+        roles=[{"person_key": "p1", "uscc": uscc(1), "role": "Legal_Representative"}],
+        registry=[{"uscc": uscc(1), "list": "Blacklist", "valid_from": "2024-01-01"}],
+    )
+    bundle = load_bundle(root)
+    assert [r.role for r in bundle.roles] == ["legal_representative"]
+    assert [r.list for r in bundle.registry] == ["blacklist"]
+
+
 def test_rows_with_a_wrong_number_of_fields_and_non_utf8_files(tmp_path, capsys):
     root = _valid(tmp_path)
     with (root / "invoices.csv").open("a", encoding="utf-8") as fh:
