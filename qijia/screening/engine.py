@@ -103,6 +103,16 @@ def fingerprint_photos(
     iterator = progress(files, desc="读取照片", unit="张") if progress else files
     for file in iterator:
         try:
+            if bundle.size(file) > photos.MAX_PHOTO_BYTES:
+                problems.append(
+                    BundleProblem(
+                        "photos.csv",
+                        lines[file],
+                        "file",
+                        f"照片文件“{file}”过大（超过 {photos.MAX_PHOTO_BYTES // 2**20} MB），未读取",
+                    )
+                )
+                continue
             data = bundle.read_bytes(file)
         except (OSError, KeyError):
             problems.append(

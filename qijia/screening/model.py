@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
@@ -201,18 +203,31 @@ class Bundle:
             return None
         return self.root.joinpath(*PurePosixPath(clean_relative(rel)).parts)
 
+    def size(self, rel: str) -> int:
+        """Bytes of a file named relative to the bundle root, without reading it (OSError/KeyError
+        if absent); for a zip member, the size its header declares, which zipfile holds it to."""
+        path = self.local_path(rel)
+        if path is not None:
+            return path.stat().st_size
+        with self._zipfile() as zf:
+            return zf.getinfo(self.prefix + clean_relative(rel)).file_size
+
     def read_bytes(self, rel: str) -> bytes:
         """Content of a file named relative to the bundle root (raises OSError/KeyError if absent)."""
         path = self.local_path(rel)
         if path is not None:
             return path.read_bytes()
-        lock = self._zip.setdefault("lock", threading.Lock())
-        with lock:
+        with self._zipfile() as zf:
+            return zf.read(self.prefix + clean_relative(rel))
+
+    @contextmanager
+    def _zipfile(self) -> Iterator[zipfile.ZipFile]:
+        """The bundle's zip, opened once and used by one thread at a time."""
+        with self._zip.setdefault("lock", threading.Lock()):
             zf = self._zip.get("zf")
             if zf is None:
-                zf = open_zip(self.root)
-                self._zip["zf"] = zf
-            return zf.read(self.prefix + clean_relative(rel))
+                zf = self._zip["zf"] = open_zip(self.root)
+            yield zf
 
 
 @dataclass(frozen=True, slots=True)

@@ -65,6 +65,9 @@ EXTRA_RADIUS = 6
 CANDIDATE_RADIUS = 11
 SUPPORTED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP", "MPO": "JPEG"}
 MAX_PIXELS = 200_000_000
+# A photo file larger than this is refused (a bundle's before it is read): a 12-megapixel JPEG is
+# 3 to 8 MB, a 50-megapixel PNG about 100 MB.
+MAX_PHOTO_BYTES = 200 * 1024 * 1024
 
 
 class PhotoError(DomainError):
@@ -143,6 +146,8 @@ class PhotoPrint:
 def _open(data: bytes) -> Image.Image:
     if not data:
         raise PhotoError("图片文件为空")
+    if len(data) > MAX_PHOTO_BYTES:
+        raise PhotoError(f"图片文件过大（超过 {MAX_PHOTO_BYTES // 2**20} MB）")
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

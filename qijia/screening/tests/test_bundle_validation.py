@@ -281,6 +281,41 @@ def test_unreadable_and_non_image_photo_files(tmp_path, capsys):
     assert "p/ok.jpg" not in err
 
 
+@pytest.mark.parametrize("as_zip", [False, True])
+def test_a_photo_file_over_the_size_bound_is_a_problem_and_is_not_read(
+    tmp_path, capsys, monkeypatch, as_zip
+):
+    from qijia.screening import photos
+    from qijia.screening.model import Bundle
+
+    jpeg = photogen.encode(photogen.source_photo(3, (200, 150)))
+    root = _valid(
+        tmp_path,
+        photos=[{"application_id": "A1", "file": "p/big.jpg", "caption": ""}],
+        images={"p/big.jpg": jpeg},
+    )
+    if as_zip:
+        archive = tmp_path / "bundle.zip"
+        with zipfile.ZipFile(archive, "w") as zf:
+            for path in root.rglob("*"):
+                if path.is_file():
+                    zf.write(path, path.relative_to(root).as_posix())
+        root = archive
+    monkeypatch.setattr(photos, "MAX_PHOTO_BYTES", len(jpeg) - 1)
+    monkeypatch.setattr(Bundle, "read_bytes", lambda self, rel: pytest.fail(f"read {rel}"))
+    err = _run_invalid(tmp_path, root, capsys)
+    assert "photos.csv 第2行 file列：照片文件“p/big.jpg”过大" in err
+
+
+def test_fingerprinting_refuses_bytes_over_the_size_bound(monkeypatch):
+    from qijia.screening.photos import PhotoError, fingerprint, fingerprint_bytes
+
+    jpeg = photogen.encode(photogen.source_photo(3, (200, 150)))
+    monkeypatch.setattr(fingerprint, "MAX_PHOTO_BYTES", len(jpeg) - 1)
+    with pytest.raises(PhotoError, match="过大"):
+        fingerprint_bytes(jpeg)
+
+
 def test_row_problems_and_photo_problems_are_listed_together(tmp_path, capsys):
     """Every problem in one run: a bad date does not hide a photo that is not an image."""
     jpeg = photogen.encode(photogen.source_photo(3, (200, 150)))
