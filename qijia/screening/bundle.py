@@ -82,6 +82,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "photos.csv": ("application_id", "file", "caption"),
 }
 REQUIRED_FILES = (MANIFEST, "enterprises.csv")
+# A file larger than this is refused before it is read (a zip can unpack to gigabytes from a few
+# kilobytes); the city-scale bundle's largest, enterprises.csv, is 34 MB.
+MAX_TABLE_BYTES = 1024 * 1024 * 1024
 
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _MONEY_RE = re.compile(r"^-?\d+(\.\d{1,2})?$")
@@ -137,6 +140,11 @@ class _Source:
         if self._zip is not None:
             return (self.prefix + rel) in self._names
         return self.root.joinpath(*PurePosixPath(rel).parts).is_file()
+
+    def size(self, rel: str) -> int:
+        if self._zip is not None:
+            return self._zip.getinfo(self.prefix + rel).file_size
+        return self.root.joinpath(*PurePosixPath(rel).parts).stat().st_size
 
     def read_bytes(self, rel: str) -> bytes:
         if self._zip is not None:
@@ -206,6 +214,9 @@ class _Reader:
         if not self.source.exists(name):
             if name in REQUIRED_FILES:
                 self.problem(name, 0, "", "缺少必需的文件")
+            return
+        if self.source.size(name) > MAX_TABLE_BYTES:
+            self.problem(name, 0, "", f"文件过大（超过 {MAX_TABLE_BYTES // 2**20} MB），未读取")
             return
         data = self.source.read_bytes(name)
         try:
@@ -294,6 +305,9 @@ class _Reader:
 def _manifest(reader: _Reader) -> dict[str, Any]:
     if not reader.source.exists(MANIFEST):
         reader.problem(MANIFEST, 0, "", "缺少必需的文件")
+        return {}
+    if reader.source.size(MANIFEST) > MAX_TABLE_BYTES:
+        reader.problem(MANIFEST, 0, "", f"文件过大（超过 {MAX_TABLE_BYTES // 2**20} MB），未读取")
         return {}
     try:
         manifest = json.loads(reader.source.read_bytes(MANIFEST).decode("utf-8-sig"))

@@ -307,6 +307,16 @@ def test_a_photo_file_over_the_size_bound_is_a_problem_and_is_not_read(
     assert "photos.csv 第2行 file列：照片文件“p/big.jpg”过大" in err
 
 
+def test_a_table_over_the_size_bound_is_a_problem_and_is_not_read(tmp_path, monkeypatch):
+    from qijia.screening import bundle
+
+    root = _valid(tmp_path)
+    size = (root / "invoices.csv").stat().st_size
+    monkeypatch.setattr(bundle, "MAX_TABLE_BYTES", size - 1)
+    problems = [p for p in _problems(root) if p[0] == "invoices.csv"]
+    assert problems == [("invoices.csv", 0, "")]
+
+
 def test_fingerprinting_refuses_bytes_over_the_size_bound(monkeypatch):
     from qijia.screening.photos import PhotoError, fingerprint, fingerprint_bytes
 
