@@ -128,6 +128,30 @@ def test_person_merge_never_joins_different_ids_and_never_by_name_alone(rows):
             assert comp.count(comp[i]) == 1
 
 
+@given(
+    st.text(alphabet="0123456789", min_size=17, max_size=17),
+    st.sampled_from(
+        [
+            lambda n: f" {n} ",
+            lambda n: f"{n[:6]} {n[6:14]} {n[14:]}",
+            str.lower,  # a check character X typed as x
+        ]
+    ),
+    st.sampled_from(["王伟", "王 伟", "Wang Wei"]),
+)
+def test_one_id_number_however_typed_is_one_person_whatever_the_names(first17, typed, name):
+    number = first17 + id_check_char(first17)
+    assert merge_persons(["王伟", name], [number, typed(number)], ["", ""], ["", ""]) == [0, 0]
+
+
+@given(
+    st.from_regex(r"[a-z0-9]{1,8}@[a-z0-9]{1,8}\.cn", fullmatch=True),
+    st.sampled_from([str.upper, str.title, lambda e: f"  {e} "]),
+)
+def test_same_name_and_one_email_however_cased_without_ids_is_one_person(email, typed):
+    assert merge_persons(["李娜", "李娜"], ["", ""], ["", ""], [email, typed(email)]) == [0, 0]
+
+
 @given(digits, digits)
 def test_subject_of_invoice_findings_ignores_separators(code, number):
     spaced = {
