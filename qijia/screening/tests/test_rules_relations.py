@@ -95,48 +95,46 @@ def test_namesakes_without_ids_and_without_shared_contact_are_not_the_same_perso
     assert found == []
 
 
-def test_same_name_and_shared_normalised_phone_without_id_is_the_same_person(tmp_path):
+CONTACTS = [
+    ("phone", "+86 138-0000-0001", "13800000001"),
+    ("email", " WangWei@Example.cn", "wangwei@example.cn "),
+]
+
+
+@pytest.mark.parametrize(("field", "typed", "plain"), CONTACTS)
+def test_same_name_and_shared_normalised_contact_without_id_is_the_same_person(
+    tmp_path, field, typed, plain
+):
     found = _related(
         tmp_path,
         persons=[
-            {"person_key": "a", "name": "王伟", "phone": "+86 138-0000-0001"},
-            {"person_key": "b", "name": "王伟", "phone": "13800000001"},
+            {"person_key": "a", "name": "王伟", field: typed},
+            {"person_key": "b", "name": "王伟", field: plain},
         ],
         roles=[_role("a", APPLICANT), _role("b", SELLER)],
     )
-    # one merged person (2 hops); the shared phone node also joins them in 4 hops but 2 is shortest
+    # one merged person (2 hops); the contact node also joins them in 4 hops but 2 is shortest
     assert [f.evidence["hops"] for f in found] == [2]
 
 
-def test_shared_phone_with_different_names_links_through_the_phone_node(tmp_path):
+@pytest.mark.parametrize(("field", "typed", "plain"), CONTACTS)
+def test_a_contact_shared_by_different_people_links_through_its_node(tmp_path, field, typed, plain):
     found = _related(
         tmp_path,
         persons=[
-            {"person_key": "a", "name": "王伟", "email": "Shared@X.cn "},
-            {"person_key": "b", "name": "张敏", "email": "shared@x.cn"},
+            {"person_key": "a", "name": "王伟", field: typed},
+            {"person_key": "b", "name": "张敏", field: plain},
         ],
-        roles=[_role("a", APPLICANT), _role("b", SELLER)],
+        roles=[_role("a", APPLICANT, "finance_contact"), _role("b", SELLER, "manager")],
     )
     assert [f.evidence["hops"] for f in found] == [4]
-    assert [p["type"] for p in found[0].evidence["path"][::2]] == [
+    assert [n["type"] for n in found[0].evidence["path"][::2]] == [
         "enterprise",
         "person",
-        "email",
+        field,
         "person",
         "enterprise",
     ]
-
-
-def test_same_name_and_shared_normalised_email_without_id_is_the_same_person(tmp_path):
-    found = _related(
-        tmp_path,
-        persons=[
-            {"person_key": "a", "name": "王伟", "email": " WangWei@Example.cn"},
-            {"person_key": "b", "name": "王伟", "email": "wangwei@example.cn "},
-        ],
-        roles=[_role("a", APPLICANT), _role("b", SELLER)],
-    )
-    assert [f.evidence["hops"] for f in found] == [2]  # merged; via the e-mail node it would be 4
 
 
 @pytest.mark.parametrize(
@@ -154,26 +152,6 @@ def test_an_enterprise_phone_or_email_is_an_edge(tmp_path, applicant, seller, no
     )
     assert [f.evidence["hops"] for f in found] == [2]
     assert found[0].evidence["path"][2]["type"] == node
-
-
-def test_a_persons_phone_is_an_edge(tmp_path):
-    """Two different people (different names) who give the same mobile: 4 edges."""
-    found = _related(
-        tmp_path,
-        persons=[
-            {"person_key": "a", "name": "王伟", "phone": "138 0000 0001"},
-            {"person_key": "b", "name": "张敏", "phone": "13800000001"},
-        ],
-        roles=[_role("a", APPLICANT, "finance_contact"), _role("b", SELLER, "manager")],
-    )
-    assert [f.evidence["hops"] for f in found] == [4]
-    assert [n["type"] for n in found[0].evidence["path"][::2]] == [
-        "enterprise",
-        "person",
-        "phone",
-        "person",
-        "enterprise",
-    ]
 
 
 def test_two_rows_with_different_ids_are_never_merged_through_a_third_row_without_id(tmp_path):
