@@ -29,13 +29,6 @@ from .selectors import application_get, application_list, evidence_get, work_que
 from .workflow import TRANSITIONS, actions_from
 
 
-def _show(request: HttpRequest, exc: DomainError) -> None:
-    text = exc.message
-    if exc.fields:
-        text += "（" + "；".join(f"{v}" for v in exc.fields.values()) + "）"
-    messages.error(request, text)
-
-
 def _date(value: str, field: str) -> dt.date | None:
     if not value:
         return None
@@ -78,7 +71,7 @@ def create(request: HttpRequest, call_id: int) -> HttpResponse:
                 project_end=_date(request.POST.get("project_end", ""), "project_end"),
             )
         except DomainError as exc:
-            _show(request, exc)
+            messages.error(request, exc.with_fields())
         else:
             messages.success(request, "申报草稿已创建，请上传材料后提交")
             return redirect("applications:detail", app.pk)
@@ -163,7 +156,7 @@ def _run(request: HttpRequest, application_id: int, fn: Callable[[], Any], ok: s
     try:
         fn()
     except DomainError as exc:
-        _show(request, exc)
+        messages.error(request, exc.with_fields())
     else:
         messages.success(request, ok)
     return redirect(reverse("applications:detail", args=[application_id]))
@@ -388,7 +381,7 @@ def rechecks(request: HttpRequest) -> HttpResponse:
                 messages.success(request, f"已登记随机种子 {draw.seed}，请确认后执行抽取")
         except (DomainError, ValueError) as exc:
             if isinstance(exc, DomainError):
-                _show(request, exc)
+                messages.error(request, exc.with_fields())
             else:
                 messages.error(request, "请求参数有误")
         return redirect("applications:rechecks")
@@ -436,7 +429,7 @@ def notice(request: HttpRequest) -> HttpResponse:
                 content=request.POST.get("content", ""),
             )
         except DomainError as exc:
-            _show(request, exc)
+            messages.error(request, exc.with_fields())
         else:
             messages.success(request, "异议已提交，主管科室将在拨付前答复")
         return redirect("applications:notice")

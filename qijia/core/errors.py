@@ -29,6 +29,12 @@ class DomainError(Exception):
     def as_dict(self) -> dict:
         return {"code": self.code, "message": self.message, "fields": self.fields}
 
+    def with_fields(self) -> str:
+        """The message and, in brackets, what is wrong with each field: one line for a page."""
+        if not self.fields:
+            return self.message
+        return self.message + "（" + "；".join(str(v) for v in self.fields.values()) + "）"
+
 
 class ValidationFailed(DomainError):
     status = 422

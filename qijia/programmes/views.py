@@ -198,10 +198,7 @@ def programme_new(request: HttpRequest) -> HttpResponse:
                 recheck_share_pct=p.get("recheck_share_pct") or "10",
             )
         except DomainError as exc:
-            messages.error(
-                request,
-                exc.message + ("（" + "；".join(exc.fields.values()) + "）" if exc.fields else ""),
-            )
+            messages.error(request, exc.with_fields())
         else:
             return redirect("programmes:manage", programme.pk)
     return render(request, "programmes/new.html", {"form": request.POST})
@@ -278,10 +275,7 @@ def programme_manage(request: HttpRequest, programme_id: int) -> HttpResponse:
             else:
                 raise ValueError(op)
         except DomainError as exc:
-            messages.error(
-                request,
-                exc.message + ("（" + "；".join(exc.fields.values()) + "）" if exc.fields else ""),
-            )
+            messages.error(request, exc.with_fields())
         except ValueError:
             messages.error(request, "请求参数有误（日期请用 YYYY-MM-DD，年度为数字）")
         else:
