@@ -8,8 +8,7 @@ import datetime as dt
 from decimal import Decimal
 
 from django.http import HttpRequest
-from ninja import Router, Schema
-from ninja.errors import HttpError
+from ninja import Header, Router, Schema
 
 from qijia.identity.permissions import signed_in_user
 
@@ -100,14 +99,18 @@ def get_application(request: HttpRequest, application_id: int) -> dict:
 
 
 @router.post("/{application_id}/pay", response=PaymentOut)
-def pay(request: HttpRequest, application_id: int, payload: PaymentIn) -> dict:
-    key = request.headers.get("Idempotency-Key", "")
-    if not key:
-        raise HttpError(422, "缺少 Idempotency-Key 请求头")
+def pay(
+    request: HttpRequest,
+    application_id: int,
+    payload: PaymentIn,
+    idempotency_key: str = Header(
+        ..., min_length=1, max_length=80, description="同一键的重试返回第一次拨付，不会重复拨付"
+    ),
+) -> dict:
     payment = services.application_pay(
         actor=request.user,
         application_id=application_id,
-        idempotency_key=key,
+        idempotency_key=idempotency_key,
         bank_reference=payload.bank_reference,
     )
     return {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import random
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import factory
 
@@ -103,3 +103,15 @@ def make_user(role: str, *, org_unit=None, enterprise=None, username: str | None
         username=username or f"{role}-{next(_uscc_counter)}",
         **extra,
     )
+
+
+def assert_api_answer(label: str, response: Any) -> None:
+    """What every fuzzed API answer must be (a schemathesis response): never a 5xx, and a JSON
+    refusal in the shared error shape ({"code", "message", "fields"})."""
+    assert response.status_code < 500, f"{label} → {response.status_code}: {response.text[:500]}"
+    content_type = response.headers.get("content-type") or [""]
+    if isinstance(content_type, list):  # schemathesis gives each header's values as a list
+        content_type = content_type[0]
+    if response.status_code >= 400 and content_type.startswith("application/json"):
+        body = response.json()
+        assert isinstance(body, dict) and {"code", "message", "fields"} <= set(body), body

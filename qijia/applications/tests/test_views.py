@@ -161,7 +161,8 @@ def test_api_payment_with_the_same_idempotency_key_pays_once(client, world):
     )
     assert other.status_code == 409 and other.json()["code"] == "invalid_transition"
     missing = client.post(url, {}, content_type="application/json")
-    assert missing.status_code == 422
+    assert missing.status_code == 422 and missing.json()["code"] == "validation_failed"
+    assert any("idempotency" in field.lower() for field in missing.json()["fields"])
 
 
 def test_api_hides_other_enterprises_applications(client, world):
