@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import factory
@@ -115,3 +117,20 @@ def assert_api_answer(label: str, response: Any) -> None:
     if response.status_code >= 400 and content_type.startswith("application/json"):
         body = response.json()
         assert isinstance(body, dict) and {"code", "message", "fields"} <= set(body), body
+
+
+@contextmanager
+def raw_wsgi_in_the_test_transaction() -> Iterator[None]:
+    """Let requests sent straight to the WSGI application (schemathesis) run inside the test's
+    transaction: Django's handler closes "old" connections at request boundaries, which would end
+    it. The test client disconnects these handlers the same way."""
+    from django.core import signals
+    from django.db import close_old_connections
+
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)

@@ -10,14 +10,12 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from django.core import signals
-from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck, settings
 
 from config.wsgi import application
 from qijia.applications.testing import filled_application, make_world
-from qijia.core.testing import assert_api_answer
+from qijia.core.testing import assert_api_answer, raw_wsgi_in_the_test_transaction
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application).include(
     path_regex="^/api/v1/(applications|enterprises)/"
@@ -34,15 +32,8 @@ def sessions(db):
         client = Client()
         client.force_login(user)
         cookies[who] = {"sessionid": client.cookies["sessionid"].value, "csrftoken": CSRF}
-    # The raw WSGI handler closes "old" connections at request boundaries, which would end the
-    # test's transaction; the Django test client disconnects these handlers the same way.
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    try:
+    with raw_wsgi_in_the_test_transaction():
         yield cookies
-    finally:
-        signals.request_started.connect(close_old_connections)
-        signals.request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()

@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
-from django.core import signals
-from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 
 from config.wsgi import application
-from qijia.core.testing import assert_api_answer
+from qijia.core.testing import assert_api_answer, raw_wsgi_in_the_test_transaction
 from qijia.registry import services
 
 schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application).include(
@@ -27,15 +25,8 @@ def rw_token(partner_a, make_entry):
     """A read-write token, and a few entries so that ids and codes sometimes hit real rows."""
     for _ in range(3):
         make_entry()
-    # The raw WSGI handler closes "old" connections at request boundaries, which would end the
-    # test's transaction; the Django test client disconnects these handlers the same way.
-    signals.request_started.disconnect(close_old_connections)
-    signals.request_finished.disconnect(close_old_connections)
-    try:
+    with raw_wsgi_in_the_test_transaction():
         yield services.token_create(actor=partner_a, name="fuzz", scope="read_write")[1]
-    finally:
-        signals.request_started.connect(close_old_connections)
-        signals.request_finished.connect(close_old_connections)
 
 
 @schema.parametrize()
