@@ -6,6 +6,7 @@ photo is decoded at 1/8 scale directly, which is most of a fingerprint's cost.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from typing import TypedDict
 
 import cv2
+import numba
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
@@ -199,20 +201,109 @@ def _grey_thumbnail(img: Image.Image) -> np.ndarray:
 def _phash_windows(
     grey: np.ndarray, windows: Sequence[tuple[float, float, float, float]] = WINDOWS
 ) -> np.ndarray:
-    """64-bit DCT hash of every entry of ``windows`` (bit set where the coefficient > median)."""
-    h, w = grey.shape
-    out = np.empty(len(windows), dtype=np.uint64)
-    weights = np.uint64(1) << np.arange(64, dtype=np.uint64)
-    for i, (x0, y0, x1, y1) in enumerate(windows):
-        part = grey[
-            int(round(y0 * h)) : max(int(round(y1 * h)), 1),
-            int(round(x0 * w)) : max(int(round(x1 * w)), 1),
-        ]
-        small = cv2.resize(part.astype(np.float32), (32, 32), interpolation=cv2.INTER_AREA)
-        low = cv2.dct(small)[:8, :8].ravel()
-        bits = low > np.median(low[1:])
-        out[i] = np.bitwise_or.reduce(weights[bits]) if bits.any() else np.uint64(0)
-    return out
+    """64-bit DCT hash of every entry of ``windows`` (bit set where the coefficient > median):
+    each window resized to 32x32 by area averaging, its 8x8 lowest DCT coefficients compared
+    with their median (DC excluded). The reference definition; ``_hashes`` computes the same
+    codes as matrix products and uses this for windows too thin to average down."""
+    lows = []
+    for y0, y1, x0, x1 in _boxes(grey.shape[0], grey.shape[1], windows):
+        small = cv2.resize(
+            grey[y0:y1, x0:x1].astype(np.float32), (32, 32), interpolation=cv2.INTER_AREA
+        )
+        lows.append(cv2.dct(small)[:8, :8].ravel())
+    return _codes(np.array(lows))
+
+
+_BIT = np.uint64(1) << np.arange(64, dtype=np.uint64)
+
+
+def _codes(lows: np.ndarray) -> np.ndarray:
+    """One code per row of 64 coefficients: bit k set where coefficient k > the row's median of
+    coefficients 1..63."""
+    bits = lows > np.median(lows[:, 1:], axis=1)[:, None]
+    return np.bitwise_or.reduce(np.where(bits, _BIT, np.uint64(0)), axis=1)
+
+
+def _boxes(
+    h: int, w: int, windows: Sequence[tuple[float, float, float, float]]
+) -> list[tuple[int, int, int, int]]:
+    """Each window's pixel rows and columns (y0, y1, x0, x1) in an h x w image."""
+    return [
+        (
+            int(round(y0 * h)),
+            max(int(round(y1 * h)), 1),
+            int(round(x0 * w)),
+            max(int(round(x1 * w)), 1),
+        )
+        for x0, y0, x1, y1 in windows
+    ]
+
+
+# The 8 lowest rows of the orthonormal 32-point DCT-II matrix (cv2.dct's scaling).
+_DCT8 = np.cos(np.pi * (2 * np.arange(32)[None, :] + 1) * np.arange(8)[:, None] / 64) * np.sqrt(
+    2 / 32
+)
+_DCT8[0] /= np.sqrt(2)
+
+
+def _area_dct(start: int, stop: int, size: int) -> np.ndarray:
+    """8 x size: the 8 lowest DCT coefficients of the 32 area averages of pixels start..stop,
+    as one linear map (cv2.INTER_AREA's fractional overlaps, then the DCT)."""
+    edges = start + (stop - start) * np.arange(33) / 32
+    pixels = np.arange(size)
+    overlap = np.minimum(pixels + 1, edges[1:, None]) - np.maximum(pixels, edges[:-1, None])
+    return _DCT8 @ (np.clip(overlap, 0, None) / ((stop - start) / 32))
+
+
+@functools.lru_cache(maxsize=32)
+def _window_maps(
+    h: int, w: int, windows: tuple[tuple[float, float, float, float], ...]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """For thumbnails of one shape: the row maps of the distinct row ranges (8 per range x h),
+    which range each window uses, and each window's column map (windows x 8 x w); None when a
+    window is under 32 pixels on a side (cv2 enlarges those; see _phash_windows)."""
+    boxes = _boxes(h, w, windows)
+    if any(y1 - y0 < 32 or x1 - x0 < 32 for y0, y1, x0, x1 in boxes):
+        return None
+    ranges = sorted({(y0, y1) for y0, y1, _x0, _x1 in boxes})
+    rows = np.concatenate([_area_dct(y0, y1, h) for y0, y1 in ranges])
+    group = np.array([ranges.index((y0, y1)) for y0, y1, _x0, _x1 in boxes], dtype=np.int64)
+    cols = np.stack([_area_dct(x0, x1, w) for _y0, _y1, x0, x1 in boxes])
+    return rows, group, cols
+
+
+@numba.njit(cache=True)
+def _window_coefficients(thumb, rows, group, cols):  # pragma: no cover - compiled
+    """The 8x8 low DCT coefficients of every window of ``thumb`` and of its mirror image:
+    rows[range] @ thumb @ cols[window].T, the mirror with the column map reversed.
+
+    Compiled rather than numpy's matmul: OpenBLAS runs a product of this size on every core and
+    its threads then spin for milliseconds, which cost a fingerprinting worker more CPU time than
+    the 7 ms this replaces (measured: +40 ms per 12 MP photo)."""
+    h, width = thumb.shape
+    partial = np.zeros((rows.shape[0], width))
+    for i in range(rows.shape[0]):
+        for k in range(h):
+            weight = rows[i, k]
+            if weight != 0.0:  # a range's map is zero outside its rows
+                for j in range(width):
+                    partial[i, j] += weight * thumb[k, j]
+    n = cols.shape[0]
+    low = np.empty((n, 64))
+    low_mirror = np.empty((n, 64))
+    for wi in range(n):
+        base = group[wi] * 8
+        for a in range(8):
+            for b in range(8):
+                total = 0.0
+                mirrored = 0.0
+                for j in range(width):
+                    value = partial[base + a, j]
+                    total += value * cols[wi, b, j]
+                    mirrored += value * cols[wi, b, width - 1 - j]
+                low[wi, a * 8 + b] = total
+                low_mirror[wi, a * 8 + b] = mirrored
+    return low, low_mirror
 
 
 class _Hashes(TypedDict):
@@ -223,13 +314,26 @@ class _Hashes(TypedDict):
 
 
 def _hashes(thumb: np.ndarray) -> _Hashes:
-    """The window hashes of a thumbnail and of its mirror image, as PhotoPrint fields."""
-    mirror = np.ascontiguousarray(thumb[:, ::-1])
+    """The window hashes of a thumbnail and of its mirror image, as PhotoPrint fields.
+
+    Area averaging and the DCT are linear, so each window's coefficients are one product with
+    maps precomputed per thumbnail shape, and the mirror image's are the same product with the
+    column map reversed. The codes are those of _phash_windows (tested bit for bit) in under a
+    millisecond instead of six, which on the city bundle's photos was most of a fingerprint."""
+    windows = WINDOWS + EXTRA_WINDOWS
+    maps = _window_maps(*thumb.shape, windows)
+    if maps is None:
+        mirror = np.ascontiguousarray(thumb[:, ::-1])
+        codes, mirror_codes = _phash_windows(thumb, windows), _phash_windows(mirror, windows)
+    else:
+        low, low_mirror = _window_coefficients(thumb.astype(np.float64), *maps)
+        codes, mirror_codes = _codes(low), _codes(low_mirror)
+    n = len(WINDOWS)
     return {
-        "codes": _phash_windows(thumb),
-        "mirror_codes": _phash_windows(mirror),
-        "extra_codes": _phash_windows(thumb, EXTRA_WINDOWS),
-        "extra_mirror_codes": _phash_windows(mirror, EXTRA_WINDOWS),
+        "codes": codes[:n],
+        "mirror_codes": mirror_codes[:n],
+        "extra_codes": codes[n:],
+        "extra_mirror_codes": mirror_codes[n:],
     }
 
 

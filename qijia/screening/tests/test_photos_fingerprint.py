@@ -171,3 +171,21 @@ def test_hash_index_self_join_reports_each_close_pair_once(base, radius):
     expected = {(a, b) for a, b in _brute_force(stored, stored, radius) if a < b}
     assert set(zip(i.tolist(), j.tolist(), strict=True)) == expected
     assert len(i) == len(expected)
+
+
+@pytest.mark.parametrize(
+    "size", [(640, 480), (480, 640), (1000, 563), (333, 500), (1200, 40), (40, 900)]
+)
+def test_window_hashes_as_matrix_products_equal_the_reference_bit_for_bit(size):
+    """_hashes multiplies by precomputed maps; _phash_windows resizes and transforms each window
+    with OpenCV. Both must give the same codes, thin images (the fallback path) included."""
+    from qijia.screening.photos import fingerprint as F
+
+    img = g.source_photo(21, (640, 480)).resize(size)
+    thumb = F._grey_thumbnail(F._open(g.encode(img, "JPEG", 90)))
+    mirror = np.ascontiguousarray(thumb[:, ::-1])
+    fast = F._hashes(thumb)
+    assert np.array_equal(fast["codes"], F._phash_windows(thumb))
+    assert np.array_equal(fast["mirror_codes"], F._phash_windows(mirror))
+    assert np.array_equal(fast["extra_codes"], F._phash_windows(thumb, P.EXTRA_WINDOWS))
+    assert np.array_equal(fast["extra_mirror_codes"], F._phash_windows(mirror, P.EXTRA_WINDOWS))
