@@ -528,7 +528,7 @@ def _load(source: _Source) -> tuple[Bundle, list[BundleProblem]]:
         seen_photo[(app_id, rel)] = line
         photos.append(PhotoRow(application_id=app_id, file=file, caption=row["caption"], line=line))
 
-    bundle = Bundle(
+    return Bundle(
         root=source.root,
         manifest=manifest,
         enterprises=tuple(enterprises),
@@ -540,8 +540,7 @@ def _load(source: _Source) -> tuple[Bundle, list[BundleProblem]]:
         invoices=tuple(invoices),
         photos=tuple(photos),
         prefix=source.prefix,
-    )
-    return bundle, r.problems
+    ), r.problems
 
 
 def _signed_money(value: str) -> Decimal:
