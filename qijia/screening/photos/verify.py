@@ -382,12 +382,18 @@ def _small(fp: PhotoPrint, mirrored: bool) -> np.ndarray:
     return _SMALL.get((fp.sha256, mirrored), compute)
 
 
-def _crop_correlation(big: np.ndarray, small: np.ndarray, fx: float, fy: float) -> float:
-    """Best correlation of ``small`` resized to (fx, fy) of ``big``'s sides, anywhere in it."""
+def _crop_correlation(
+    big: np.ndarray, small: np.ndarray, fx: float, fy: float, seen: dict[tuple[int, int], float]
+) -> float:
+    """Best correlation of ``small`` resized to (fx, fy) of ``big``'s sides, anywhere in it.
+    ``seen`` holds the scores of template sizes already tried with this pair of images: nearby
+    fractions often round to the same pixel size, and the refinement steps overlap."""
     h, w = big.shape
-    tw, th = min(int(round(w * fx)), w), min(int(round(h * fy)), h)
-    tmpl = cv2.resize(small, (tw, th), interpolation=cv2.INTER_AREA)
-    return float(cv2.matchTemplate(big, tmpl, cv2.TM_CCOEFF_NORMED).max())
+    size = (min(int(round(w * fx)), w), min(int(round(h * fy)), h))
+    if size not in seen:
+        tmpl = cv2.resize(small, size, interpolation=cv2.INTER_AREA)
+        seen[size] = float(cv2.matchTemplate(big, tmpl, cv2.TM_CCOEFF_NORMED).max())
+    return seen[size]
 
 
 def _coarse_score(a: PhotoPrint, b: PhotoPrint, flip: bool) -> float:
@@ -409,10 +415,11 @@ def _coarse_score(a: PhotoPrint, b: PhotoPrint, flip: bool) -> float:
         return 1.0  # a flat picture: correlation says nothing, let verification decide
     for big, small in ((small_a, small_b), (small_b, small_a)):
         grid = []
+        seen: dict[tuple[int, int], float] = {}
         for fx in GATE_FRACTIONS:
             for fy in GATE_FRACTIONS:
                 if fx * fy >= 0.72:
-                    score = _crop_correlation(big, small, fx, fy)
+                    score = _crop_correlation(big, small, fx, fy, seen)
                     if score >= GATE_MIN:
                         return score  # passes: verification decides, no need for the best
                     grid.append((score, fx, fy))
@@ -422,7 +429,9 @@ def _coarse_score(a: PhotoPrint, b: PhotoPrint, flip: bool) -> float:
             for dx in (-step, 0.0, step):
                 for dy in (-step, 0.0, step):
                     if dx or dy:
-                        score = _crop_correlation(big, small, min(fx + dx, 1.0), min(fy + dy, 1.0))
+                        score = _crop_correlation(
+                            big, small, min(fx + dx, 1.0), min(fy + dy, 1.0), seen
+                        )
                         if score >= GATE_MIN:
                             return score
                         best = max(best, score)
