@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from qijia.screening.normalize import invoice_part as normalize_invoice_part
-from qijia.screening.normalize import tax_id as normalize_uscc
+from qijia.screening.normalize import tax_id
 
 
 def _s(value: Any) -> str:
@@ -35,5 +35,5 @@ def finding_subject(kind: str, evidence: dict[str, Any]) -> str:
         number = normalize_invoice_part(_s(evidence.get("invoice_number")))
         return f"{code}|{number}"
     if kind == "related_party_supplier":
-        return normalize_uscc(_s(evidence.get("seller_tax_id")))
+        return tax_id(_s(evidence.get("seller_tax_id")))
     raise ValueError(f"unknown finding kind: {kind}")
