@@ -23,7 +23,6 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from qijia.core.identifiers import normalize_uscc
 from qijia.screening.model import (
     REGISTRY_LISTS,
     ROLES,
@@ -38,6 +37,7 @@ from qijia.screening.model import (
     RoleRow,
     open_zip,
 )
+from qijia.screening.normalize import tax_id
 
 MANIFEST = "manifest.json"
 MANIFEST_FORMAT = "qijia-integrity-bundle"
@@ -370,7 +370,9 @@ def _load(source: _Source) -> tuple[Bundle, list[BundleProblem]]:
     f = "enterprises.csv"
     for line, row in r.rows(f):
         uscc = r.required_text(f, line, row, "uscc")
-        r.unique(f, line, "uscc", normalize_uscc(uscc), seen_uscc, "统一社会信用代码")
+        # The key the engine knows a party by (registry, graph, buyer and seller checks), so a
+        # code written twice, once in groups or full-width, is one enterprise listed twice.
+        r.unique(f, line, "uscc", tax_id(uscc), seen_uscc, "统一社会信用代码")
         enterprises.append(
             EnterpriseRow(
                 uscc=uscc,

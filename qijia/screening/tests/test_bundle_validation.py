@@ -355,6 +355,9 @@ def test_duplicated_keys(tmp_path, capsys):
             enterprise(2),
             enterprise(1, name="重复"),
             {**enterprise(2), "uscc": uscc(2).lower()},
+            # the same code in groups of four: one party for every check, so listed twice
+            {**enterprise(3), "uscc": " ".join(uscc(3)[k : k + 4] for k in range(0, 18, 4))},
+            enterprise(3),
         ],
         persons=[{"person_key": "p1", "name": "甲"}, {"person_key": "p1", "name": "乙"}],
         applications=[
@@ -365,6 +368,7 @@ def test_duplicated_keys(tmp_path, capsys):
     )
     err = _run_invalid(tmp_path, root, capsys)
     assert "enterprises.csv 第4行 uscc列" in err and "enterprises.csv 第5行 uscc列" in err
+    assert f"enterprises.csv 第7行 uscc列：统一社会信用代码“{uscc(3)}”与第6行重复" in err
     assert "persons.csv 第3行 person_key列：人员编号“p1”与第2行重复" in err
     assert "applications.csv 第4行 application_id列：申报编号“A1”与第2行重复" in err
 
