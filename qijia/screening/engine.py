@@ -27,6 +27,8 @@ from qijia.screening.model import KINDS, Bundle, Finding
 
 Progress = Callable[..., Iterable[Any]]
 
+CACHE_BATCH = 500  # fingerprints written to the cache per transaction
+
 _MAGIC = (
     (b"\xff\xd8\xff", "JPEG"),
     (b"\x89PNG\r\n\x1a\n", "PNG"),
@@ -152,6 +154,7 @@ def fingerprint_photos(
             results = map(_fingerprint_job, jobs)
         if progress:
             results = progress(results, total=len(todo), desc="照片指纹", unit="张")
+        unsaved: list[Any] = []
         try:
             for file, (fp, error) in zip(todo, results, strict=True):
                 if error is not None:
@@ -162,8 +165,12 @@ def fingerprint_photos(
                     )
                     continue
                 prints[file] = fp
-                cache.put(fp)
+                unsaved.append(fp)
+                if len(unsaved) >= CACHE_BATCH:
+                    cache.put(*unsaved)
+                    unsaved.clear()
         finally:
+            cache.put(*unsaved)  # what was computed is kept, also when a later photo fails
             if pool is not None:
                 pool.shutdown()
     cache.close()

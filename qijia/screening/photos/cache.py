@@ -34,6 +34,9 @@ class FingerprintCache:
         self._lock = threading.Lock()
         self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # A cache: after a power cut it may lack the last prints (they are computed again), but
+        # WAL keeps it consistent; a sync per write cost 0.7 ms a photo on the city bundle.
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(
             "CREATE TABLE IF NOT EXISTS prints (sha256 TEXT PRIMARY KEY, version INTEGER, data BLOB)"
         )
@@ -52,11 +55,12 @@ class FingerprintCache:
             ).fetchone()
         return PhotoPrint.from_bytes(row[0]) if row else None
 
-    def put(self, fp: PhotoPrint) -> None:
+    def put(self, *fps: PhotoPrint) -> None:
+        """Store prints in one transaction (a bundle's are written in batches, not one by one)."""
+        rows = [(fp.sha256, self._VERSION, fp.to_bytes()) for fp in fps]
         with self._lock:
-            self._db.execute(
-                "INSERT OR REPLACE INTO prints (sha256, version, data) VALUES (?, ?, ?)",
-                (fp.sha256, self._VERSION, fp.to_bytes()),
+            self._db.executemany(
+                "INSERT OR REPLACE INTO prints (sha256, version, data) VALUES (?, ?, ?)", rows
             )
             self._db.commit()
 
