@@ -103,16 +103,20 @@ class BundleProblem:
         if self.line:
             where += f" 第{self.line}行"
         if self.column:
-            where += f" {self.column}列"
+            where += f" {self.column}{'字段' if self.file.endswith('.json') else '列'}"
         return f"{where}：{self.message}"
 
 
 class BundleError(Exception):
-    """The bundle is not valid; ``problems`` lists every problem found."""
+    """The bundle is not valid; ``problems`` lists every problem found, file by file (in the
+    order the files were read) and by line within a file."""
 
     def __init__(self, problems: list[BundleProblem]):
         super().__init__(f"数据包无效，共{len(problems)}处问题")
-        self.problems = problems
+        order: dict[str, int] = {}
+        for problem in problems:
+            order.setdefault(problem.file, len(order))
+        self.problems = sorted(problems, key=lambda p: (order[p.file], p.line))
 
 
 # --- sources: a folder or a zip -----------------------------------------------------------------
@@ -205,6 +209,10 @@ class _Reader:
     def __init__(self, source: _Source):
         self.source = source
         self.problems: list[BundleProblem] = []
+        # Cells of rows with the wrong number of fields, by file: such a row is a problem and is
+        # not loaded, but its key still exists, so rows elsewhere that refer to it are not also
+        # reported as referring to nothing.
+        self.malformed: dict[str, list[tuple[int, dict[str, str]]]] = {}
 
     def problem(self, file: str, line: int, column: str, message: str) -> None:
         self.problems.append(BundleProblem(file, line, column, message))
@@ -260,8 +268,16 @@ class _Reader:
                 continue
             if len(raw) != width:
                 self.problem(name, line, "", f"该行有{len(raw)}个字段，与表头的{width}列不一致")
+                cells = {c: raw[i].strip() for c, i in positions if i < len(raw)}
+                self.malformed.setdefault(name, []).append((line, cells))
                 continue
             yield line, {c: raw[i].strip() for c, i in positions}
+
+    def keep_malformed_keys(self, name: str, column: str, seen: dict[str, int]) -> None:
+        """Add the keys of ``name``'s malformed rows to ``seen`` (see ``malformed``)."""
+        for line, cells in self.malformed.get(name, ()):
+            if cells.get(column):
+                seen.setdefault(cells[column], line)
 
     def cell(
         self,
@@ -404,6 +420,8 @@ def _load(source: _Source) -> tuple[Bundle, list[BundleProblem]]:
             )
         )
 
+    r.keep_malformed_keys(f, "person_key", person_keys)
+
     roles: list[RoleRow] = []
     f = "roles.csv"
     for line, row in r.rows(f):
@@ -484,6 +502,8 @@ def _load(source: _Source) -> tuple[Bundle, list[BundleProblem]]:
                 line=line,
             )
         )
+
+    r.keep_malformed_keys(f, "application_id", app_ids)
 
     invoices: list[InvoiceRow] = []
     f = "invoices.csv"

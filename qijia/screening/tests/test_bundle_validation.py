@@ -169,7 +169,7 @@ def test_missing_required_files_and_columns(tmp_path, capsys):
 def test_bad_manifest(tmp_path, capsys):
     root = _valid(tmp_path, manifest={"format": "other", "version": 2})
     err = _run_invalid(tmp_path, root, capsys)
-    assert "manifest.json format列" in err and "manifest.json version列" in err
+    assert "manifest.json format字段" in err and "manifest.json version字段" in err
     (root / "manifest.json").write_text("{not json", encoding="utf-8")
     assert "不是有效的 UTF-8 JSON" in _run_invalid(tmp_path, root, capsys)
 
@@ -415,6 +415,54 @@ def test_rows_with_a_wrong_number_of_fields_and_non_utf8_files(tmp_path, capsys)
     err = _run_invalid(tmp_path, root, capsys)
     assert "invoices.csv 第3行：该行有3个字段，与表头的10列不一致" in err
     assert "persons.csv 第2行：文件不是 UTF-8 编码" in err
+
+
+def test_a_malformed_row_is_one_problem_not_one_per_reference(tmp_path, capsys):
+    """An application row with a stray comma is reported; the invoices and roles that refer to
+    its id or to a malformed person's key are not also reported as referring to nothing."""
+    root = _valid(
+        tmp_path,
+        persons=[{"person_key": "p1", "name": "甲"}],
+        roles=[{"person_key": "p2", "uscc": uscc(1), "role": "director"}],
+        invoices=[
+            invoice("A3", "00000001", uscc(2), uscc(1)),
+            invoice("A3", "00000002", uscc(2), uscc(1)),
+            invoice("A9", "00000003", uscc(2), uscc(1)),
+        ],
+    )
+    with (root / "applications.csv").open("a", encoding="utf-8") as fh:
+        fh.write(f"A3,{uscc(1)},p,title, with a comma,2025-01-01,2025-12-31,2025-03-01,100\n")
+    with (root / "persons.csv").open("a", encoding="utf-8") as fh:
+        fh.write("p2,乙,,,,extra\n")
+    err = _run_invalid(tmp_path, root, capsys)
+    lines = [x.strip() for x in err.splitlines()[1:] if x.strip()]
+    assert lines == [
+        "persons.csv 第3行：该行有6个字段，与表头的5列不一致",
+        "applications.csv 第4行：该行有9个字段，与表头的8列不一致",
+        "invoices.csv 第4行 application_id列：申报编号“A9”在 applications.csv 中不存在",
+    ], err
+
+
+def test_problems_are_listed_file_by_file_in_line_order(tmp_path, capsys):
+    """Rows are checked before photo files, yet a reviewer reads photos.csv's problems in one
+    place, by line."""
+    root = _valid(
+        tmp_path,
+        photos=[
+            {"application_id": "A1", "file": "p/missing.jpg", "caption": ""},
+            {"application_id": "A1", "file": "p/text.jpg", "caption": ""},
+            {"application_id": "A404", "file": "p/also-missing.jpg", "caption": ""},
+        ],
+        images={"p/text.jpg": b"not an image at all"},
+    )
+    err = _run_invalid(tmp_path, root, capsys)
+    lines = [x.strip() for x in err.splitlines()[1:] if x.strip()]
+    assert [x.split("：")[0] for x in lines] == [
+        "photos.csv 第2行 file列",
+        "photos.csv 第3行 file列",
+        "photos.csv 第4行 application_id列",
+        "photos.csv 第4行 file列",
+    ], err
 
 
 def test_invalid_uscc_is_a_finding_not_a_bundle_problem(tmp_path):
