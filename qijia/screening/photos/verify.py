@@ -360,18 +360,18 @@ def _refine(
     seen = _oriented(small.thumb, flip)
     image = cv2.GaussianBlur(seen.astype(np.float32), (0, 0), 1.0)
     start = np.array([[sx, 0, tx], [0, sy, ty], [0, 0, 1]], dtype=np.float32)
-    try:
-        _cc, fitted = cv2.findTransformECCWithMask(
-            template,
-            image,
-            _unclipped(big.thumb),
-            _unclipped(seen),
-            start,
-            cv2.MOTION_HOMOGRAPHY,
-            _ECC_STOP,
-            1,
-        )
-    except cv2.error:  # did not converge: keep the coarse alignment, no distortion measure
+    # Clipped pixels left out; all pixels when too few remain (a dark picture) or it fails.
+    masks = [(_unclipped(big.thumb), _unclipped(seen))]
+    masks.append((np.ones_like(big.thumb, np.uint8), np.ones_like(seen, np.uint8)))
+    for mask_big, mask_small in masks:
+        try:
+            _cc, fitted = cv2.findTransformECCWithMask(
+                template, image, mask_big, mask_small, start, cv2.MOTION_HOMOGRAPHY, _ECC_STOP, 1
+            )
+            break
+        except cv2.error:
+            continue
+    else:  # no convergence: keep the coarse alignment, no distortion measure
         return params, None
     warp = np.asarray(fitted, dtype=np.float64)
     gx, gy = np.meshgrid(np.linspace(x0, x1, 9), np.linspace(y0, y1, 9))
@@ -385,6 +385,16 @@ def _refine(
     gaps = mapped - (grid * scale + shift)
     gap = float(np.sqrt((gaps**2).sum(axis=1).mean()))
     return np.array([scale[0], shift[0], scale[1], shift[1]]), round(gap, 2)
+
+
+def _distorted(big: PhotoPrint, small: PhotoPrint, params: np.ndarray, gap: float | None) -> bool:
+    """Whether _refine's gap says turned or tilted. The gap is in small's thumbnail pixels; an
+    upscaled thumbnail (a tiny photo, or a copy resized to a quarter) cannot be aligned finer
+    than its own pixels."""
+    if gap is None:
+        return False
+    pixel = max(_effective_pixel(small), _effective_pixel(big) * float(max(params[::2])))
+    return gap >= DENSE_DISTORTION_PX * pixel
 
 
 def _unclipped(thumb: np.ndarray) -> np.ndarray:
@@ -572,6 +582,15 @@ def compare(
                 explain.append(evidence)
             continue
         same = _judge(a, b, flip, fit[0], evidence)
+        if same and len(inliers) < 3 * MIN_INLIERS:
+            # Too few keypoints for the F test to see a turn or a tilt: ask ECC as well.
+            gap = _refine(a, b, flip, fit[0])[1]
+            evidence["distortion_px"] = gap
+            if _distorted(a, b, fit[0], gap):
+                distorted = True
+                if explain is not None:
+                    explain.append(evidence)
+                continue
         if explain is not None:
             explain.append(evidence)
         if same:
@@ -601,10 +620,7 @@ def compare(
                 continue
             params, gap = _refine(big, small, flip, found[1])
             evidence = {"method": "dense", "score": round(found[0], 3), "distortion_px": gap}
-            # The gap is in small's thumbnail pixels; an upscaled thumbnail (a tiny photo, or a
-            # copy resized to a quarter) cannot be aligned finer than its own pixels.
-            pixel = max(_effective_pixel(small), _effective_pixel(big) * float(max(params[::2])))
-            if gap is not None and gap >= DENSE_DISTORTION_PX * pixel:
+            if _distorted(big, small, params, gap):
                 if explain is not None:  # turned or tilted: a different shot
                     explain.append(evidence)
                 continue
