@@ -338,8 +338,9 @@ def _dense_search(a: PhotoPrint, b: PhotoPrint, flip: bool) -> tuple[float, np.n
 def _refine(
     big: PhotoPrint, small: PhotoPrint, flip: bool, params: np.ndarray
 ) -> tuple[np.ndarray, float | None]:
-    """Refine the dense search's alignment big -> small to thumbnail precision, and measure how
-    far the best homography is from an axis-aligned map (resize and crop).
+    """Refine an alignment big -> small to thumbnail precision, and measure how far the best
+    homography is from an axis-aligned map (resize and crop). Used on the dense search's
+    alignment, and for the gap alone on a keypoint fit with few inliers.
 
     The dense search aligns at _DENSE_SIDE pixels, a few thumbnail pixels off: enough to find a
     copy, too coarse for the block test, which then fails on any sharp edge. OpenCV's ECC
