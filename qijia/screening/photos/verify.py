@@ -361,9 +361,17 @@ def _refine(
     seen = _oriented(small.thumb, flip)
     image = cv2.GaussianBlur(seen.astype(np.float32), (0, 0), 1.0)
     start = np.array([[sx, 0, tx], [0, sy, ty], [0, 0, 1]], dtype=np.float32)
-    # Clipped pixels left out; all pixels when too few remain (a dark picture) or it fails.
-    masks = [(_unclipped(big.thumb), _unclipped(seen))]
-    masks.append((np.ones_like(big.thumb, np.uint8), np.ones_like(seen, np.uint8)))
+    # Clipped pixels left out, as the block test leaves them out. When less than a quarter of
+    # a picture remains (mostly black or blown out), what is left does not hold a homography (a
+    # re-encoded copy of a fundus photograph's black corner, 16% unclipped, measured a 3-pixel
+    # gap): the coarse alignment is kept and there is no verdict, as before ECC. Measured on
+    # 307 copies of 200- and 300-pixel tiles of real photographs, the same ones are found with
+    # and without ECC (305); tilted, 4% keystone, the tiles 30% unclipped are still rejected.
+    # All pixels when ECC fails on the unclipped ones.
+    unclipped = (_unclipped(big.thumb), _unclipped(seen))
+    if min(float(m.mean()) for m in unclipped) < 0.25:
+        return params, None
+    masks = [unclipped, (np.ones_like(big.thumb, np.uint8), np.ones_like(seen, np.uint8))]
     for mask_big, mask_small in masks:
         try:
             _cc, fitted = cv2.findTransformECCWithMask(
