@@ -58,6 +58,8 @@ class FingerprintCache:
     def put(self, *fps: PhotoPrint) -> None:
         """Store prints in one transaction (a bundle's are written in batches, not one by one)."""
         rows = [(fp.sha256, self._VERSION, fp.to_bytes()) for fp in fps]
+        if not rows:
+            return
         with self._lock:
             self._db.executemany(
                 "INSERT OR REPLACE INTO prints (sha256, version, data) VALUES (?, ?, ?)", rows

@@ -335,6 +335,19 @@ def _dense_search(a: PhotoPrint, b: PhotoPrint, flip: bool) -> tuple[float, np.n
     return score, np.array([sx, -sx * wx0, sy, -sy * wy0])
 
 
+def _frames(
+    big: PhotoPrint, small: PhotoPrint, params: np.ndarray
+) -> tuple[tuple[float, float, float, float], tuple[float, float, float, float]]:
+    """Under the alignment big -> small: small's frame in big's thumbnail coordinates, and its
+    intersection with big's frame, each as (x0, y0, x1, y1)."""
+    sx, tx, sy, ty = (float(v) for v in params)
+    hb, wb = small.thumb.shape
+    ha, wa = big.thumb.shape
+    x0, x1 = -tx / sx, (wb - tx) / sx
+    y0, y1 = -ty / sy, (hb - ty) / sy
+    return (x0, y0, x1, y1), (max(x0, 0.0), max(y0, 0.0), min(x1, float(wa)), min(y1, float(ha)))
+
+
 def _refine(
     big: PhotoPrint, small: PhotoPrint, flip: bool, params: np.ndarray
 ) -> tuple[np.ndarray, float | None]:
@@ -351,10 +364,7 @@ def _refine(
     Returns (params, gap); the params as given and no gap when ECC does not converge.
     """
     sx, tx, sy, ty = (float(v) for v in params)
-    hb, wb = small.thumb.shape
-    ha, wa = big.thumb.shape
-    x0, x1 = max(-tx / sx, 0.0), min((wb - tx) / sx, float(wa))
-    y0, y1 = max(-ty / sy, 0.0), min((hb - ty) / sy, float(ha))
+    x0, y0, x1, y1 = _frames(big, small, params)[1]
     if x1 - x0 < 8 or y1 - y0 < 8:
         return params, None
     template = cv2.GaussianBlur(big.thumb.astype(np.float32), (0, 0), 1.0)
@@ -421,13 +431,8 @@ def _judge(
 ) -> bool:
     """Apply the spec's tests to an alignment big -> small; fills ``evidence``; True when same."""
     sx, tx, sy, ty = (float(v) for v in params)
-    hb, wb = small.thumb.shape
     ha, wa = big.thumb.shape
-    # small's frame in big's coordinates, intersected with big's frame.
-    bx0, bx1 = (0 - tx) / sx, (wb - tx) / sx
-    by0, by1 = (0 - ty) / sy, (hb - ty) / sy
-    ix0, ix1 = max(bx0, 0.0), min(bx1, float(wa))
-    iy0, iy1 = max(by0, 0.0), min(by1, float(ha))
+    (bx0, by0, bx1, by1), (ix0, iy0, ix1, iy1) = _frames(big, small, params)
     if ix1 - ix0 < 4 or iy1 - iy0 < 4:
         return False
     inter = (ix1 - ix0) * (iy1 - iy0)
