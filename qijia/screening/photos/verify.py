@@ -19,6 +19,9 @@ DENSE_MAX_HASH_DISTANCE = 8  # window-hash distance under which the dense fallba
 SIFT_SCALE = 0.75  # keypoints are found on the thumbnail at this scale (cost ~ area)
 GATE_SIDE = 48  # coarse gate: longest side of the small greyscale images (pixels)
 GATE_FRACTIONS = np.linspace(0.76, 1.0, 5)  # crop sides tried by the gate, then refined
+# Along an axis where one photo holds this many times fewer samples than the other (an uneven
+# resize), the gate and ECC compare at the coarser photo's resolution (_as_coarse_as, _squeezed).
+UNEVEN = 1.3
 GATE_MIN = 0.6  # below this coarse correlation a pair is not verified further (see _coarse_score)
 # The smaller frame lies (almost) entirely inside the larger one. Copies measure >= 0.995 (1,067
 # crops of real photographs, every method); two framings of one scene shifted by 3% of a side
@@ -225,7 +228,7 @@ def _aligned_agreement(
     params: np.ndarray,
     rect: tuple[float, float, float, float],
 ) -> tuple[float, float]:
-    """NCC of the overlap after alignment, globally and the worst of _BLOCKS x _BLOCKS blocks.
+    """NCC of the overlap after alignment, globally and the worst of up to _BLOCKS x _BLOCKS blocks.
 
     Both sides are smoothed to the sampling step (or to the coarser of the two photos' real
     resolutions), so resampling, a 25% resize and JPEG noise do not count as differences while a
@@ -260,32 +263,72 @@ def _aligned_agreement(
         return float((p * q).sum() / den)
 
     overall = ncc(va, vb)
-    # Blocks: compare after removing the global gain/offset, so a flat block that changed level
-    # (an object moved over a wall) counts, and a flat block that did not is not noise.
+    # Up to _BLOCKS blocks a side, each at least _BLOCK_PIXELS of the coarser photo's own pixels
+    # across: a copy 45 pixels wide (a 4:1 squeeze, or a quarter of a small photo) has JPEG
+    # blocks a sixth of its width, and eight blocks of five pixels measured that noise (0.71 to
+    # 0.79), not content.
+    across = (
+        min((x1 - x0) / _effective_pixel(a), (x1 - x0) * sx / b_pixel),
+        min((y1 - y0) / _effective_pixel(a), (y1 - y0) * sy / b_pixel),
+    )
+    edges = [
+        np.linspace(0, grid, int(np.clip(n // _BLOCK_PIXELS, 3, _BLOCKS)) + 1).astype(int)
+        for n in across
+    ]
     # Samples near black or white on either side are left out: a copy made brighter or given
     # more contrast clips its highlights (and shadows), which changes no content.
     valid = (np.minimum(va, vb) > _CLIP_LOW) & (np.maximum(va, vb) < _CLIP_HIGH)
     if valid.mean() < 0.5:
         valid = np.ones_like(valid)
+    worst = _worst_block(va, vb, valid, *edges)
+    if worst < MIN_BLOCK_NCC:
+        # Where clipping is wide (a dark picture given +25% contrast loses its shadows), the
+        # samples around the clipped ones are partly clipped too. Either photo's levels mapped
+        # onto the other's by the fitted gain and offset, then clipped as the copy's were, leave
+        # only what the clipping cannot explain.
+        everything = np.ones_like(valid)
+        worst = max(
+            worst,
+            _worst_block(_clipped_levels(va, vb, valid), vb, everything, *edges),
+            _worst_block(va, _clipped_levels(vb, va, valid), everything, *edges),
+        )
+    return overall, worst
+
+
+def _clipped_levels(src: np.ndarray, dst: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """``src`` on ``dst``'s levels: the least-squares gain and offset over ``valid``, clipped to
+    ``dst``'s range, as a brightness or contrast change clips (at black and white, or where a
+    later, gentler change moved them)."""
+    gain, offset = np.polyfit(src[valid].ravel(), dst[valid].ravel(), 1)
+    return np.clip(gain * src + offset, float(dst.min()), float(dst.max())).astype(np.float32)
+
+
+def _worst_block(
+    va: np.ndarray, vb: np.ndarray, valid: np.ndarray, edges_x: np.ndarray, edges_y: np.ndarray
+) -> float:
+    """The lowest agreement of a block, compared after removing the global gain and offset, so
+    a flat block that changed level (an object moved over a wall) counts, and a flat block that
+    did not is not noise. Blocks with less than a quarter of their samples ``valid`` are not
+    judged."""
     za = (va - va[valid].mean()) / (va[valid].std() + 1e-6)
     zb = (vb - vb[valid].mean()) / (vb[valid].std() + 1e-6)
     sq = np.where(valid, (za - zb) ** 2, 0.0)
     worst = 1.0
-    block = grid // _BLOCKS
-    for by in range(_BLOCKS):
-        for bx in range(_BLOCKS):
-            cells = (slice(by * block, (by + 1) * block), slice(bx * block, (bx + 1) * block))
+    for y_lo, y_hi in zip(edges_y[:-1], edges_y[1:], strict=True):
+        for x_lo, x_hi in zip(edges_x[:-1], edges_x[1:], strict=True):
+            cells = (slice(y_lo, y_hi), slice(x_lo, x_hi))
             count = int(valid[cells].sum())
-            if count < block * block // 4:
+            if count < (y_hi - y_lo) * (x_hi - x_lo) // 4:
                 continue
             # 1 - MSE/2 in globally normalised units: what an NCC would be for unit-variance
             # signals, but defined on flat blocks too (a wall changing level counts).
             worst = min(worst, 1.0 - float(sq[cells].sum()) / count / 2.0)
-    return overall, worst
+    return worst
 
 
 _GRID = 64
 _BLOCKS = 8
+_BLOCK_PIXELS = 10
 _CLIP_LOW, _CLIP_HIGH = 6.0, 248.0  # grey levels treated as clipped by the block test
 _SIGMA = 0.6
 _DENSE_SIDE = 64
@@ -350,10 +393,10 @@ def _frames(
 
 def _refine(
     big: PhotoPrint, small: PhotoPrint, flip: bool, params: np.ndarray
-) -> tuple[np.ndarray, float | None]:
+) -> tuple[np.ndarray, tuple[float, float] | None]:
     """Refine an alignment big -> small to thumbnail precision, and measure how far the best
     homography is from an axis-aligned map (resize and crop). Used on the dense search's
-    alignment, and for the gap alone on a keypoint fit with few inliers.
+    alignment, and for the gap alone on every keypoint fit that passed the pixel tests.
 
     The dense search aligns at _DENSE_SIDE pixels, a few thumbnail pixels off: enough to find a
     copy, too coarse for the block test, which then fails on any sharp edge. OpenCV's ECC
@@ -361,25 +404,32 @@ def _refine(
     fits a homography from there; its least-squares axis-aligned part is the refined alignment,
     and the root-mean-square gap between the two over the overlap (in ``small``'s thumbnail
     pixels) says whether the frame was turned or tilted: the dense analogue of ``_distortion``.
-    Returns (params, gap); the params as given and no gap when ECC does not converge.
+    Returns (params, gap), the gap per axis; the params as given and no gap when ECC does not
+    converge.
     """
     sx, tx, sy, ty = (float(v) for v in params)
     x0, y0, x1, y1 = _frames(big, small, params)[1]
     if x1 - x0 < 8 or y1 - y0 < 8:
         return params, None
-    template = cv2.GaussianBlur(big.thumb.astype(np.float32), (0, 0), 1.0)
+    # Smoothed by a thumbnail pixel; along an axis one photo was squeezed by UNEVEN or more
+    # (an uneven resize), the other is smoothed to match, or ECC fits the detail that only one
+    # of them has (a 4:1 squeeze of a plain copy measured a 1.9-pixel gap). Smoothing both to
+    # the coarser photo's own pixel instead lost more copies (18 against 8 of 540).
+    template = cv2.GaussianBlur(
+        big.thumb.astype(np.float32), (0, 0), _squeezed(1 / sx), sigmaY=_squeezed(1 / sy)
+    )
     seen = _oriented(small.thumb, flip)
-    image = cv2.GaussianBlur(seen.astype(np.float32), (0, 0), 1.0)
+    image = cv2.GaussianBlur(seen.astype(np.float32), (0, 0), _squeezed(sx), sigmaY=_squeezed(sy))
     start = np.array([[sx, 0, tx], [0, sy, ty], [0, 0, 1]], dtype=np.float32)
-    # Clipped pixels left out, as the block test leaves them out. When less than a quarter of
-    # a picture remains (mostly black or blown out), what is left does not hold a homography (a
-    # re-encoded copy of a fundus photograph's black corner, 16% unclipped, measured a 3-pixel
-    # gap): the coarse alignment is kept and there is no verdict, as before ECC. Measured on
-    # 307 copies of 200- and 300-pixel tiles of real photographs, the same ones are found with
-    # and without ECC (305); tilted, 4% keystone, the tiles 30% unclipped are still rejected.
-    # All pixels when ECC fails on the unclipped ones.
+    # Clipped pixels left out, as the block test leaves them out. When too little of a picture
+    # remains, or all of it in one corner (_holds_a_homography), it does not hold a homography
+    # (a re-encoded copy of a fundus photograph's black corner, 16% unclipped, measured a
+    # 3-pixel gap): the coarse alignment is kept and there is no verdict, as before ECC.
+    # Measured on 307 copies of 200- and 300-pixel tiles of real photographs, the same ones are
+    # found with and without ECC (305); tilted, 4% keystone, the tiles 30% unclipped are still
+    # rejected. All pixels when ECC fails on the unclipped ones.
     unclipped = (_unclipped(big.thumb), _unclipped(seen))
-    if min(float(m.mean()) for m in unclipped) < 0.25:
+    if not all(map(_holds_a_homography, unclipped)):
         return params, None
     masks = [unclipped, (np.ones_like(big.thumb, np.uint8), np.ones_like(seen, np.uint8))]
     for mask_big, mask_small in masks:
@@ -402,18 +452,48 @@ def _refine(
     if scale.min() <= 0:
         return params, None
     gaps = mapped - (grid * scale + shift)
-    gap = float(np.sqrt((gaps**2).sum(axis=1).mean()))
-    return np.array([scale[0], shift[0], scale[1], shift[1]]), round(gap, 2)
+    gap_x, gap_y = (round(float(v), 3) for v in np.sqrt((gaps**2).mean(axis=0)))
+    return np.array([scale[0], shift[0], scale[1], shift[1]]), (gap_x, gap_y)
 
 
-def _distorted(big: PhotoPrint, small: PhotoPrint, params: np.ndarray, gap: float | None) -> bool:
-    """Whether _refine's gap says turned or tilted. The gap is in small's thumbnail pixels; an
-    upscaled thumbnail (a tiny photo, or a copy resized to a quarter) cannot be aligned finer
-    than its own pixels."""
+def _squeezed(scale: float) -> float:
+    """ECC's smoothing along an axis ``scale`` squeezes the other photo by: a thumbnail pixel,
+    or the squeeze when it is UNEVEN or more."""
+    return scale if scale >= UNEVEN else 1.0
+
+
+def _distorted(
+    big: PhotoPrint, small: PhotoPrint, params: np.ndarray, gap: tuple[float, float] | None
+) -> bool:
+    """Whether _refine's gap says turned or tilted. The gap is in small's thumbnail pixels, per
+    axis; an upscaled thumbnail (a tiny photo, or a copy resized to a quarter) cannot be aligned
+    finer than its own pixels, nor an axis one photo was squeezed along finer than the squeeze.
+    Along each axis the gap is counted in the coarser photo's pixels (a tilt of a copy squeezed
+    to 40% of its height moved it sideways, by 1.9 pixels, and measured against the height's
+    2.5-pixel step it looked like nothing)."""
     if gap is None:
         return False
-    pixel = max(_effective_pixel(small), _effective_pixel(big) * float(max(params[::2])))
-    return gap >= DENSE_DISTORTION_PX * pixel
+    pixels = [max(_effective_pixel(small), _effective_pixel(big) * float(s)) for s in params[::2]]
+    return float(np.hypot(gap[0] / pixels[0], gap[1] / pixels[1])) >= DENSE_DISTORTION_PX
+
+
+def _gap_px(gap: tuple[float, float] | None) -> float | None:
+    """_refine's gap as one number for the evidence: the root-mean-square, in pixels."""
+    return None if gap is None else round(float(np.hypot(*gap)), 2)
+
+
+def _holds_a_homography(mask: np.ndarray) -> bool:
+    """Whether the pixels in ``mask`` are enough, and spread enough, to fit a homography to: a
+    quarter of the picture, or a tenth of three of its quarters (a product photographed on
+    white: 18% of it, all over the frame, as against a fundus photograph's corner, 16% of it in
+    one quarter)."""
+    h, w = mask.shape
+    quarters = [
+        mask[ys, xs].mean()
+        for ys in (slice(0, h // 2), slice(h // 2, h))
+        for xs in (slice(0, w // 2), slice(w // 2, w))
+    ]
+    return float(mask.mean()) >= 0.25 or sum(q >= 0.1 for q in quarters) >= 3
 
 
 def _unclipped(thumb: np.ndarray) -> np.ndarray:
@@ -491,6 +571,25 @@ def _crop_correlation(
     return seen[size]
 
 
+def _as_coarse_as(big: np.ndarray, small: np.ndarray) -> np.ndarray:
+    """``big`` with no more detail along each axis than ``small`` has for it.
+
+    Both are GATE_SIDE pixels on their longest side, so after an uneven resize (each side may be
+    scaled on its own down to 25%) the narrow one holds fewer samples across than the other: its
+    template, stretched back, is blurred along that axis and correlates poorly with a sharp
+    original (a 2:1 squeeze of a gravel photograph measured 0.47 at the right crop). ``big`` is
+    brought down to ``small``'s samples on such an axis and back up.
+    """
+    (h, w), (sh, sw) = big.shape, small.shape
+    kx, ky = max(w / sw, 1.0), max(h / sh, 1.0)
+    if max(kx, ky) < UNEVEN:
+        return big
+    coarse = cv2.resize(
+        big, (max(int(round(w / kx)), 1), max(int(round(h / ky)), 1)), interpolation=cv2.INTER_AREA
+    )
+    return cv2.resize(coarse, (w, h), interpolation=cv2.INTER_AREA)
+
+
 def _coarse_score(a: PhotoPrint, b: PhotoPrint, flip: bool) -> float:
     """Best normalised correlation of one photo, shrunk to any crop size the spec allows, inside
     the other, at GATE_SIDE pixels; both ways round (either may be the crop).
@@ -509,6 +608,7 @@ def _coarse_score(a: PhotoPrint, b: PhotoPrint, flip: bool) -> float:
     if small_a.std() < 1.0 or small_b.std() < 1.0:
         return 1.0  # a flat picture: correlation says nothing, let verification decide
     for big, small in ((small_a, small_b), (small_b, small_a)):
+        big = _as_coarse_as(big, small)
         grid = []
         seen: dict[tuple[int, int], float] = {}
         for fx in GATE_FRACTIONS:
@@ -596,10 +696,11 @@ def compare(
                 explain.append(evidence)
             continue
         same = _judge(a, b, flip, fit[0], evidence)
-        if same and len(inliers) < 3 * MIN_INLIERS:
-            # Too few keypoints for the F test to see a turn or a tilt: ask ECC as well.
+        if same:
+            # The F test misses a tilt when the keypoints are few or noisy (a 4.6% keystone of
+            # a book measured F 16 over 61 inliers): ECC measures it over every pixel.
             gap = _refine(a, b, flip, fit[0])[1]
-            evidence["distortion_px"] = gap
+            evidence["distortion_px"] = _gap_px(gap)
             if _distorted(a, b, fit[0], gap):
                 distorted = True
                 if explain is not None:
@@ -633,7 +734,11 @@ def compare(
             if found is None or found[0] < MIN_NCC - 0.1:
                 continue
             params, gap = _refine(big, small, flip, found[1])
-            evidence = {"method": "dense", "score": round(found[0], 3), "distortion_px": gap}
+            evidence = {
+                "method": "dense",
+                "score": round(found[0], 3),
+                "distortion_px": _gap_px(gap),
+            }
             if _distorted(big, small, params, gap):
                 if explain is not None:  # turned or tilted: a different shot
                     explain.append(evidence)
