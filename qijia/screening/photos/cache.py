@@ -46,7 +46,7 @@ class FingerprintCache:
 
     # 2: width/height are the photo's own size (1 stored the draft-decoded size); 3: orientation;
     # 4: extra window codes
-    _VERSION = 4
+    _VERSION = 5
 
     def get(self, sha256: str) -> PhotoPrint | None:
         with self._lock:
