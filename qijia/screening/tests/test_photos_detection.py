@@ -191,7 +191,7 @@ def _real(name: str):
 def test_a_fifth_cut_off_any_side_is_found_by_the_candidate_stage(name):
     """The spec's limit as people crop: one strip of 20% off one side, or 9% off two opposite
     sides. These photographs' copies were more than the candidate radius away from every indexed
-    window before EXTRA_WINDOWS (the two-sided crops of hubble and gravel, before its centred
+    window before EXTRA_WINDOWS (the two-sided crops of hubble and gravel, until it had centred
     strips)."""
     img = _real(name)
     w, h = img.size
