@@ -299,7 +299,10 @@ def _clipped_levels(src: np.ndarray, dst: np.ndarray, valid: np.ndarray) -> np.n
     """``src`` on ``dst``'s levels: the least-squares gain and offset over ``valid``, clipped to
     ``dst``'s range, as a brightness or contrast change clips (at black and white, or where a
     later, gentler change moved them)."""
-    gain, offset = np.polyfit(src[valid].ravel(), dst[valid].ravel(), 1)
+    x, y = src[valid], dst[valid]
+    spread = float(x.var())
+    gain = float(((x - x.mean()) * (y - y.mean())).mean()) / spread if spread > 1e-6 else 0.0
+    offset = float(y.mean()) - gain * float(x.mean())
     return np.clip(gain * src + offset, float(dst.min()), float(dst.max())).astype(np.float32)
 
 
