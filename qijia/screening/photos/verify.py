@@ -24,9 +24,11 @@ GATE_FRACTIONS = np.linspace(0.76, 1.0, 5)  # crop sides tried by the gate, then
 UNEVEN = 1.3
 GATE_MIN = 0.6  # below this coarse correlation a pair is not verified further (see _coarse_score)
 # The smaller frame lies (almost) entirely inside the larger one. Copies measure >= 0.995 (1,067
-# crops of real photographs, every method); two framings of one scene shifted by 3% of a side
-# measure about 0.96, and they are different shots: the second shows what the first does not.
-CONTAINED = 0.97
+# crops of real photographs, every method; 0.984 at the least over an independent bundle's 798
+# copies); a framing moved by 2% or 3% along one side measures 0.979 or 0.97, and it is a
+# different shot: it shows what the first does not. At 0.97 such shifts of 240-pixel pieces of
+# real photographs were accepted, 16 of 16; at 0.98, none.
+CONTAINED = 0.98
 MIN_COVER = 0.74  # and covers at least this share of it (spec: 80%, minus estimation error)
 MIN_NCC = 0.90  # aligned pixels agree after brightness/contrast normalisation
 MIN_BLOCK_NCC = 0.80  # and no region disagrees (nothing moved)
