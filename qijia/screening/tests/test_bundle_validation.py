@@ -35,6 +35,11 @@ def _valid(tmp_path, **kw):
     return write_bundle(tmp_path / "bundle", **base)
 
 
+def _problem_lines(err: str) -> list[str]:
+    """The problems _run_invalid printed, one per line, without the heading line."""
+    return [x.strip() for x in err.splitlines()[1:] if x.strip()]
+
+
 def _run_invalid(tmp_path, root, capsys):
     out = tmp_path / "out" / "findings.json"
     report = tmp_path / "out" / "report.html"
@@ -435,7 +440,7 @@ def test_a_malformed_row_is_one_problem_not_one_per_reference(tmp_path, capsys):
     with (root / "persons.csv").open("a", encoding="utf-8") as fh:
         fh.write("p2,乙,,,,extra\n")
     err = _run_invalid(tmp_path, root, capsys)
-    lines = [x.strip() for x in err.splitlines()[1:] if x.strip()]
+    lines = _problem_lines(err)
     assert lines == [
         "persons.csv 第3行：该行有6个字段，与表头的5列不一致",
         "applications.csv 第4行：该行有9个字段，与表头的8列不一致",
@@ -456,7 +461,7 @@ def test_problems_are_listed_file_by_file_in_line_order(tmp_path, capsys):
         images={"p/text.jpg": b"not an image at all"},
     )
     err = _run_invalid(tmp_path, root, capsys)
-    lines = [x.strip() for x in err.splitlines()[1:] if x.strip()]
+    lines = _problem_lines(err)
     assert [x.split("：")[0] for x in lines] == [
         "photos.csv 第2行 file列",
         "photos.csv 第3行 file列",
