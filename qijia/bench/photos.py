@@ -91,7 +91,7 @@ def _decode_section(data_dir: Path, count: int) -> tuple[str, float]:
 
     # The hash stage alone: the compiled product with precomputed maps against its reference,
     # one OpenCV resize and DCT per window (both orientations, both window sets).
-    thumb = F._grey_thumbnail(F._open(files[0]))
+    thumb = F._grey_thumbnail(F._open(files[0]), files[0])
     mirror = np.ascontiguousarray(thumb[:, ::-1])
     sets = (P.WINDOWS, P.EXTRA_WINDOWS)
 

@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image, UnidentifiedImageError
 
 from qijia.core.errors import DomainError
+from qijia.screening.photos import jpegdc
 
 # Longest side of the greyscale thumbnail kept for verification (pixels).
 THUMB_SIDE = 256
@@ -177,14 +178,26 @@ def _open(data: bytes) -> Image.Image:
     return img
 
 
-def _grey_thumbnail(img: Image.Image) -> np.ndarray:
+def _grey_thumbnail(img: Image.Image, data: bytes) -> np.ndarray:
     """Greyscale thumbnail with longest side THUMB_SIDE, decoding JPEGs at reduced size."""
     w, h = img.size
     scale = THUMB_SIDE / max(w, h)
     tw, th = max(int(round(w * scale)), 1), max(int(round(h * scale)), 1)
+    grey = None
     if img.format in ("JPEG", "MPO"):
-        # libjpeg scales by 1/2, 1/4 or 1/8 while decoding: keep at least the thumbnail size.
-        img.draft("L", (tw, th))
+        if min(w // tw, h // th) >= 8:
+            # what libjpeg's 1/8-scale decode below would give, from the DC coefficients alone
+            grey = jpegdc.luma_eighth(data)
+        if grey is None:
+            # libjpeg scales by 1/2, 1/4 or 1/8 while decoding: keep at least the thumbnail size.
+            img.draft("L", (tw, th))
+    if grey is None:
+        grey = _decoded_grey(img)
+    interpolation = cv2.INTER_AREA if grey.shape[1] > tw else cv2.INTER_CUBIC
+    return cv2.resize(grey, (tw, th), interpolation=interpolation)
+
+
+def _decoded_grey(img: Image.Image) -> np.ndarray:
     try:
         img.load()
     except (OSError, SyntaxError, ValueError) as exc:
@@ -200,8 +213,7 @@ def _grey_thumbnail(img: Image.Image) -> np.ndarray:
         grey = (arr * (255.0 / peak)).astype(np.uint8)
     else:
         grey = np.asarray(img.convert("L"))
-    interpolation = cv2.INTER_AREA if grey.shape[1] > tw else cv2.INTER_CUBIC
-    return cv2.resize(grey, (tw, th), interpolation=interpolation)
+    return grey
 
 
 def _phash_windows(
@@ -347,7 +359,7 @@ def fingerprint_bytes(data: bytes) -> PhotoPrint:
     """Fingerprint an encoded photo; raises PhotoError for anything that is not a readable image."""
     img = _open(data)
     width, height = img.size  # before draft() shrinks it
-    thumb = _grey_thumbnail(img)
+    thumb = _grey_thumbnail(img, data)
     assert img.format is not None  # _open refuses images of no or another format
     return PhotoPrint(
         sha256=hashlib.sha256(data).hexdigest(),

@@ -65,20 +65,33 @@ def test_supported_formats_fingerprint_with_thumbnail_and_window_codes(fmt):
 
 
 def test_large_jpeg_is_decoded_at_reduced_size(monkeypatch):
-    """The draft request reaches libjpeg: the decoded image is an eighth of 2400 x 1800."""
+    """An eighth of 2400 x 1800 is decoded: from the DC coefficients, or, when that decoder
+    declines the file, by libjpeg through the draft request."""
+    from qijia.screening.photos import jpegdc
+
     seen = {}
     original_load = Image.Image.load
+    original_dc = jpegdc.luma_eighth
 
-    def spy(self):
+    def spy_load(self):
         result = original_load(self)
-        seen["size"] = self.size
+        seen["pillow"] = self.size
         return result
 
+    def spy_dc(blob):
+        grey = original_dc(blob)
+        seen["dc"] = grey.shape[::-1]
+        return grey
+
     data = g.encode(Image.new("RGB", (2400, 1800), (120, 80, 40)), "JPEG", 90)
-    monkeypatch.setattr(Image.Image, "load", spy)
+    monkeypatch.setattr(Image.Image, "load", spy_load)
+    monkeypatch.setattr(jpegdc, "luma_eighth", spy_dc)
     fp = P.fingerprint_bytes(data)
-    assert seen["size"] == (300, 225)
+    assert seen == {"dc": (300, 225)}
     assert (fp.width, fp.height) == (2400, 1800)  # the photo's own size, not the decoded one
+    monkeypatch.setattr(jpegdc, "luma_eighth", lambda blob: None)
+    P.fingerprint_bytes(data)
+    assert seen["pillow"] == (300, 225)
 
 
 def test_print_round_trips_through_bytes():
@@ -182,7 +195,8 @@ def test_window_hashes_as_matrix_products_equal_the_reference_bit_for_bit(size):
     from qijia.screening.photos import fingerprint as F
 
     img = g.source_photo(21, (640, 480)).resize(size)
-    thumb = F._grey_thumbnail(F._open(g.encode(img, "JPEG", 90)))
+    data = g.encode(img, "JPEG", 90)
+    thumb = F._grey_thumbnail(F._open(data), data)
     mirror = np.ascontiguousarray(thumb[:, ::-1])
     fast = F._hashes(thumb)
     assert np.array_equal(fast["codes"], F._phash_windows(thumb))

@@ -1,0 +1,174 @@
+"""The DC-only JPEG decoder gives exactly what libjpeg's 1/8-scale decode gives, or nothing."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+from qijia.screening import photogen as g
+from qijia.screening import photos as P
+from qijia.screening.photos import fingerprint as F
+from qijia.screening.photos import jpegdc
+
+
+def _pillow_eighth(data: bytes) -> np.ndarray:
+    """The reference: Pillow's draft decode at 1/8 scale (both sides at least 8 pixels), to grey."""
+    with Image.open(io.BytesIO(data)) as img:
+        img.draft("L", (max(img.width // 8, 1), max(img.height // 8, 1)))
+        img.load()
+        return np.asarray(img.convert("L"))
+
+
+def _scene(width: int, height: int, seed: int = 3) -> Image.Image:
+    if min(width, height) >= 480:
+        return g.source_photo(seed, (width, height))
+    # (photogen's scenes need room for their objects: small and thin pictures are resized)
+    return g.source_photo(seed, (320, 240)).resize((width, height))
+
+
+def _encode(img: Image.Image, **options) -> bytes:
+    out = io.BytesIO()
+    img.save(out, "JPEG", **options)
+    return out.getvalue()
+
+
+def _assert_same_as_pillow(data: bytes) -> None:
+    ours = jpegdc.luma_eighth(data)
+    assert ours is not None
+    expected = _pillow_eighth(data)
+    assert ours.dtype == np.uint8
+    assert ours.shape == expected.shape
+    assert np.array_equal(ours, expected)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"quality": 90},
+        {"quality": 50},
+        {"quality": 100},
+        {"quality": 85, "subsampling": 0},  # 4:4:4
+        {"quality": 85, "subsampling": 1},  # 4:2:2
+        {"quality": 92, "optimize": True},  # the file's own Huffman tables
+        {"quality": 90, "restart_marker_blocks": 7},
+        {"quality": 90, "restart_marker_rows": 1},
+    ],
+)
+def test_colour_encodings_match_libjpeg(options):
+    _assert_same_as_pillow(_encode(_scene(1203, 811), **options))
+
+
+def test_greyscale_and_odd_sizes_match_libjpeg():
+    _assert_same_as_pillow(_encode(_scene(1001, 777).convert("L"), quality=88))
+    for size in ((8, 8), (9, 17), (17, 9), (33, 8), (8, 40), (23, 71)):
+        _assert_same_as_pillow(_encode(_scene(*size), quality=90))
+
+
+def test_opencv_encoded_file_matches_libjpeg():
+    import cv2
+
+    pixels = np.asarray(_scene(999, 701))[:, :, ::-1]
+    ok, buf = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 93])
+    assert ok
+    _assert_same_as_pillow(buf.tobytes())
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        _encode(_scene(640, 480), quality=90, progressive=True),
+        _encode(_scene(640, 480).convert("CMYK"), quality=90),
+        g.encode(_scene(64, 64), "PNG"),
+        b"",
+        b"\xff\xd8\xff",
+        b"\xff\xd8" + b"\x00" * 100,
+    ],
+    ids=["progressive", "cmyk", "png", "empty", "just-soi", "no-markers"],
+)
+def test_files_it_does_not_read_give_none(data):
+    assert jpegdc.luma_eighth(data) is None
+
+
+def test_a_truncated_file_gives_none():
+    data = _encode(_scene(800, 600), quality=90)
+    for cut in (len(data) // 2, len(data) - 300, len(data) - 2):
+        assert jpegdc.luma_eighth(data[:cut]) is None, cut
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    width=st.integers(8, 300),
+    height=st.integers(8, 300),
+    quality=st.integers(30, 100),
+    subsampling=st.sampled_from([0, 1, 2]),
+    optimize=st.booleans(),
+    restart=st.sampled_from([0, 1, 3, 50]),
+    seed=st.integers(0, 50),
+)
+def test_any_baseline_encoding_matches_libjpeg(
+    width, height, quality, subsampling, optimize, restart, seed
+):
+    options = {"quality": quality, "subsampling": subsampling, "optimize": optimize}
+    if restart:
+        options["restart_marker_blocks"] = restart
+    _assert_same_as_pillow(_encode(_scene(width, height, seed), **options))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    flips=st.integers(1, 4),
+    restart=st.booleans(),
+)
+def test_damaged_stream_gives_none_or_what_libjpeg_gives(seed, flips, restart):
+    """Flipped bytes in the scan: either the decoder notices (a bad code, a block past its 63rd
+    coefficient, reading past the data, a stray marker) and gives None, so the caller decodes
+    through Pillow, or it decodes exactly as libjpeg does."""
+    options = {"quality": 90, "restart_marker_blocks": 5} if restart else {"quality": 90}
+    data = bytearray(_encode(_scene(160, 120, seed % 7), **options))
+    rng = np.random.default_rng(seed)
+    scan = data.index(b"\xff\xda") + 20
+    for at in rng.integers(scan, len(data) - 2, size=flips):
+        data[at] ^= 1 << int(rng.integers(0, 8))
+    ours = jpegdc.luma_eighth(bytes(data))
+    if ours is None:
+        return
+    assert np.array_equal(ours, _pillow_eighth(bytes(data)))
+
+
+def test_fingerprint_of_a_large_jpeg_is_the_same_either_way(monkeypatch):
+    """A 12-megapixel-class photo goes through the DC decoder; its fingerprint is the one the
+    Pillow path gives, bit for bit, so cached fingerprints stay valid."""
+    data = _encode(_scene(2400, 1800, 5), quality=90)
+    calls = []
+    real = jpegdc.luma_eighth
+
+    def spy(blob: bytes):
+        calls.append(len(blob))
+        return real(blob)
+
+    monkeypatch.setattr(jpegdc, "luma_eighth", spy)
+    fast = P.fingerprint_bytes(data)
+    assert calls == [len(data)]
+    monkeypatch.setattr(jpegdc, "luma_eighth", lambda blob: None)
+    slow = P.fingerprint_bytes(data)
+    assert np.array_equal(fast.thumb, slow.thumb)
+    assert fast.to_bytes() == slow.to_bytes()
+
+
+def test_small_photos_keep_the_pillow_path(monkeypatch):
+    """Under 8 times the thumbnail, libjpeg decodes at 1/4 or 1/2 scale: no DC shortcut."""
+    monkeypatch.setattr(jpegdc, "luma_eighth", pytest.fail)
+    P.fingerprint_bytes(_encode(_scene(1600, 1200), quality=90))
+
+
+def test_truncated_large_jpeg_still_raises_photo_error():
+    data = _encode(_scene(2400, 1800, 6), quality=90)
+    with pytest.raises(P.PhotoError) as err:
+        F.fingerprint_bytes(data[: len(data) // 2])
+    assert "损坏或不完整" in err.value.message
