@@ -92,13 +92,58 @@ def _mih_chunk(
     n = 0
     shift = np.uint64(shifts[c])
     mask_c = (np.uint64(1) << np.uint64(widths[c])) - np.uint64(1)
+    probes = 0
+    while probes < len(masks) and masks[probes] <= mask_c:  # masks ascend
+        probes += 1
+    buckets = np.int64(mask_c) + 1
+    if len(queries) * probes >= buckets // 4:
+        # Many probes: visited in bucket order, not query order. A bucket is a random place in
+        # the table, so query order waits for memory at every probe (1,100 queries' 600,000
+        # probes took 50 ms on an AMD EPYC host, 17 ms on an Intel Xeon); in bucket order the
+        # table is read front to back and a bucket probed again is still in the cache.
+        # A counting sort: the probes of each bucket, as query rows.
+        ends = np.zeros(buckets, dtype=np.int64)
+        for qi in range(len(queries)):
+            qc = (queries[qi] >> shift) & mask_c
+            for j in range(probes):
+                ends[np.int64(qc ^ masks[j])] += 1
+        total = 0
+        for b in range(buckets):
+            total += ends[b]
+            ends[b] = total - ends[b]  # the bucket's first slot, for now
+        rows = np.empty(total, dtype=np.int32)
+        for qi in range(len(queries)):
+            qc = (queries[qi] >> shift) & mask_c
+            for j in range(probes):
+                b = np.int64(qc ^ masks[j])
+                rows[ends[b]] = qi
+                ends[b] += 1  # ends up the bucket's end
+        first = 0
+        for b in range(buckets):
+            last = ends[b]
+            for slot in range(first, last):
+                qi = rows[slot]
+                q = queries[qi]
+                for k in range(starts[c, b], starts[c, b + 1]):
+                    x = sorted_codes[c, k] ^ q
+                    d = _popcount64(x)
+                    if d > radius:
+                        continue
+                    if _found_earlier(x, c, shifts, widths, flips):
+                        continue
+                    if n == cap:
+                        return -1
+                    out_q[n] = qi
+                    out_id[n] = sorted_ids[c, k]
+                    out_d[n] = d
+                    n += 1
+            first = last
+        return n
     for qi in range(len(queries)):
         q = queries[qi]
         qc = (q >> shift) & mask_c
-        for m in masks:
-            if m > mask_c:  # masks ascend; wider than this substring from here on
-                break
-            bucket = np.int64(qc ^ m)
+        for j in range(probes):
+            bucket = np.int64(qc ^ masks[j])
             for k in range(starts[c, bucket], starts[c, bucket + 1]):
                 x = sorted_codes[c, k] ^ q
                 d = _popcount64(x)
