@@ -87,7 +87,10 @@ def test_mobile_numbers_normalise_to_the_same_eleven_digits(mobile, prefix, seps
 
 
 @given(
-    st.from_regex(r"(10|2[0-9]|[3-9][0-9]{2})", fullmatch=True),  # area code without its 0
+    # an area code without its 0; 400 and 800 begin service numbers, never an area code
+    st.from_regex(r"(10|2[0-9]|[3-9][0-9]{2})", fullmatch=True).filter(
+        lambda area: area not in ("400", "800")
+    ),
     st.from_regex(r"[2-8][0-9]{6,7}", fullmatch=True),
     st.sampled_from(
         ["0{a}{n}", "0{a}-{n}", "(0{a}) {n}", "+86 {a} {n}", "0086-{a}-{n}", "+86{a}{n}"]
