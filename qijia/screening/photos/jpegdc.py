@@ -76,7 +76,7 @@ def _multi_table(single: np.ndarray, bits: int) -> np.ndarray:  # pragma: no cov
             if length == 0 or used + length + (symbol & 15) > bits:
                 break
             used += length + (symbol & 15)
-            if symbol == 0:
+            if symbol & 15 == 0 and symbol != 0xF0:  # EOB; libjpeg ends a block on any size 0
                 moved += 128
                 break
             moved += 16 if symbol == 0xF0 else (symbol >> 4) + 1
@@ -259,7 +259,7 @@ def _decode(
                     used = length + (symbol & 15)
                     acc <<= np.uint64(used)
                     nbits -= used
-                    if symbol == 0:
+                    if symbol & 15 == 0 and symbol != 0xF0:
                         k += 128
                     else:
                         k += 16 if symbol == 0xF0 else (symbol >> 4) + 1
@@ -355,8 +355,10 @@ def _segments(data: bytes) -> dict:
             raise _Unsupported("no scan")
         marker = data[pos]
         pos += 1
-        if 0xD0 <= marker <= 0xD8 or marker == 0x01:
-            continue
+        if 0xD0 <= marker <= 0xD7 or marker == 0x01:
+            continue  # libjpeg passes over a stray restart marker or TEM
+        if marker not in _KNOWN_MARKERS:
+            raise _Unsupported(f"marker {marker:#x}")  # libjpeg stops (a second SOI, or unknown)
         length = int.from_bytes(data[pos : pos + 2], "big")
         body = data[pos + 2 : pos + length]
         if length < 2 or len(body) != length - 2:
@@ -384,7 +386,7 @@ def _segments(data: bytes) -> dict:
                 counts = bytes(body[p + 1 : p + 17])
                 total = sum(counts)
                 symbols = bytes(body[p + 17 : p + 17 + total])
-                if tc > 1 or th > 3 or len(counts) != 16 or len(symbols) != total:
+                if tc > 1 or th > 3 or len(counts) != 16 or len(symbols) != total or total > 256:
                     raise _Unsupported("Huffman table")
                 (ac_specs if tc else dc_specs)[th] = (counts, symbols)
                 p += 17 + total
@@ -397,7 +399,9 @@ def _segments(data: bytes) -> dict:
                 quant[tq] = int.from_bytes(body[p + 1 : p + 2 + pq], "big")
                 p += 1 + 64 * (pq + 1)
         elif marker == 0xDD:
-            restart = int.from_bytes(body[:2], "big")
+            if len(body) != 2:
+                raise _Unsupported("restart interval")
+            restart = int.from_bytes(body, "big")
         elif marker == 0xE0 and body[:5] == b"JFIF\x00":
             jfif = True
         elif marker == 0xEE and body[:5] == b"Adobe" and len(body) >= 12:
@@ -437,6 +441,11 @@ def _segments(data: bytes) -> dict:
     }
 
 
+# The markers libjpeg reads or passes over (jdmarker.c); any other stops it with an error.
+_KNOWN_MARKERS = frozenset(
+    [*range(0xC0, 0xD0), 0xD9, 0xDA, 0xDB, 0xDC, 0xDD, *range(0xE0, 0xF0), 0xFE]
+)
+
 # Zero bytes after the entropy-coded data: the decoder checks once per MCU whether it has read past
 # its interval, and an MCU of at most 10 blocks of at most 64 codes of at most 26 bits reads less.
 _PADDING = 4096
@@ -455,6 +464,8 @@ def luma_eighth(data: bytes) -> np.ndarray | None:
     except (_Unsupported, IndexError):
         return None
     comps = header["comps"]
+    if not all(1 <= c[1] <= 4 and 1 <= c[2] <= 4 for c in comps):
+        return None
     hmax = max(c[1] for c in comps)
     vmax = max(c[2] for c in comps)
     if len(comps) == 1:
@@ -467,6 +478,11 @@ def luma_eighth(data: bytes) -> np.ndarray | None:
     mcus_y = -(-height // (8 * vmax))
     if sum(c[1] * c[2] for c in comps) > 10:
         return None
+    if any(
+        max(header["dc_specs"].get(t[0], (b"", b"\x00"))[1], default=0) > 15
+        for t in header["tables"]
+    ):
+        return None  # libjpeg refuses a DC table with a symbol over 15
     try:
         dc, ac = _stacked(
             tuple(header["dc_specs"][i] for i in sorted({t[0] for t in header["tables"]})),
@@ -474,8 +490,10 @@ def luma_eighth(data: bytes) -> np.ndarray | None:
         )
     except (KeyError, _Unsupported):
         return None
-    q0 = header["quant"].get(comps[0][3])
-    if q0 is None or q0 > 32767:  # libjpeg keeps quantisers as 16-bit signed numbers
+    if any(c[3] not in header["quant"] for c in comps):
+        return None  # libjpeg wants every component's table, the chroma's too
+    q0 = header["quant"][comps[0][3]]
+    if q0 > 32767:  # libjpeg keeps quantisers as 16-bit signed numbers
         return None
     dc_ids = sorted({t[0] for t in header["tables"]})
     ac_ids = sorted({t[1] for t in header["tables"]})
