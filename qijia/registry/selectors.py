@@ -142,11 +142,6 @@ def _log_checks(
             actor=actor, action="registry.check_bulk", object_type="registry.check",
             object_id=str(len(codes)), object_repr=f"批量查询 {len(codes)} 家企业", detail=detail,
         )  # fmt: skip
-        rows = [
-            (event.seq, event.seq, event.occurred_at, event.actor_label, event.org_unit_label,
-             event.channel, code, on, code in listed, True)
-            for code in codes
-        ]  # fmt: skip
         if connection.vendor == "postgresql":
             # Every row shares all but two columns: format the shared part once, in COPY's text
             # format, and send the whole block in one write.
@@ -166,6 +161,12 @@ def _log_checks(
             ):
                 copy.write(block)
         else:
+            # (the rows as tuples only here: on PostgreSQL building them cost a bulk check 45 ms)
+            rows = [
+                (event.seq, event.seq, event.occurred_at, event.actor_label, event.org_unit_label,
+                 event.channel, code, on, code in listed, True)
+                for code in codes
+            ]  # fmt: skip
             CheckLog.objects.bulk_create(
                 [CheckLog(**dict(zip(CHECKLOG_COLUMNS, row, strict=True))) for row in rows]
             )
