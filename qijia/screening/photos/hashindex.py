@@ -95,56 +95,35 @@ def _mih_chunk(
     probes = 0
     while probes < len(masks) and masks[probes] <= mask_c:  # masks ascend
         probes += 1
+    # The probes are visited in bucket order, not query order. A bucket is a random place in the
+    # table, so query order waited for memory at every probe (1,100 queries' 600,000 probes took
+    # 50 ms on an AMD EPYC host, 17 ms on an Intel Xeon); in bucket order the table is read front
+    # to back and a bucket probed again is still in the cache. A counting sort gives the probes
+    # of each bucket, as query rows.
     buckets = np.int64(mask_c) + 1
-    if len(queries) * probes >= buckets // 4:
-        # Many probes: visited in bucket order, not query order. A bucket is a random place in
-        # the table, so query order waits for memory at every probe (1,100 queries' 600,000
-        # probes took 50 ms on an AMD EPYC host, 17 ms on an Intel Xeon); in bucket order the
-        # table is read front to back and a bucket probed again is still in the cache.
-        # A counting sort: the probes of each bucket, as query rows.
-        ends = np.zeros(buckets, dtype=np.int64)
-        for qi in range(len(queries)):
-            qc = (queries[qi] >> shift) & mask_c
-            for j in range(probes):
-                ends[np.int64(qc ^ masks[j])] += 1
-        total = 0
-        for b in range(buckets):
-            total += ends[b]
-            ends[b] = total - ends[b]  # the bucket's first slot, for now
-        rows = np.empty(total, dtype=np.int32)
-        for qi in range(len(queries)):
-            qc = (queries[qi] >> shift) & mask_c
-            for j in range(probes):
-                b = np.int64(qc ^ masks[j])
-                rows[ends[b]] = qi
-                ends[b] += 1  # ends up the bucket's end
-        first = 0
-        for b in range(buckets):
-            last = ends[b]
-            for slot in range(first, last):
-                qi = rows[slot]
-                q = queries[qi]
-                for k in range(starts[c, b], starts[c, b + 1]):
-                    x = sorted_codes[c, k] ^ q
-                    d = _popcount64(x)
-                    if d > radius:
-                        continue
-                    if _found_earlier(x, c, shifts, widths, flips):
-                        continue
-                    if n == cap:
-                        return -1
-                    out_q[n] = qi
-                    out_id[n] = sorted_ids[c, k]
-                    out_d[n] = d
-                    n += 1
-            first = last
-        return n
+    ends = np.zeros(buckets, dtype=np.int64)
     for qi in range(len(queries)):
-        q = queries[qi]
-        qc = (q >> shift) & mask_c
+        qc = (queries[qi] >> shift) & mask_c
         for j in range(probes):
-            bucket = np.int64(qc ^ masks[j])
-            for k in range(starts[c, bucket], starts[c, bucket + 1]):
+            ends[np.int64(qc ^ masks[j])] += 1
+    total = 0
+    for b in range(buckets):
+        total += ends[b]
+        ends[b] = total - ends[b]  # the bucket's first slot, for now
+    rows = np.empty(total, dtype=np.int32)
+    for qi in range(len(queries)):
+        qc = (queries[qi] >> shift) & mask_c
+        for j in range(probes):
+            b = np.int64(qc ^ masks[j])
+            rows[ends[b]] = qi
+            ends[b] += 1  # ends up the bucket's end
+    first = 0
+    for b in range(buckets):
+        last = ends[b]
+        for slot in range(first, last):
+            qi = rows[slot]
+            q = queries[qi]
+            for k in range(starts[c, b], starts[c, b + 1]):
                 x = sorted_codes[c, k] ^ q
                 d = _popcount64(x)
                 if d > radius:
@@ -157,6 +136,7 @@ def _mih_chunk(
                 out_id[n] = sorted_ids[c, k]  # read only on a hit: one cache miss less
                 out_d[n] = d
                 n += 1
+        first = last
     return n
 
 
@@ -206,8 +186,9 @@ def _join_chunk(
     return n
 
 
-#: On every core for any batch: measured on 1,000,000 codes, 22 queries take 0.23 ms against
-#: 0.55 ms on one core, 1,100 take 21 ms against 42 ms. (An earlier serial twin for small batches
+#: On every core for any batch: measured on 1,000,000 codes, 22 queries took 0.23 ms against
+#: 0.55 ms on one core, 1,100 took 21 ms against 42 ms (Intel host, in query order; in bucket
+#: order on a busy AMD host, 1.2 ms for 22, the sort's passes over 65,536 buckets, and 17 ms). (An earlier serial twin for small batches
 #: shared its numba cache entry with this kernel, so "parallel" had been running serial code.)
 @numba.njit(cache=True, parallel=True)
 def _mih_parallel(

@@ -15,8 +15,9 @@ the result is byte-identical to ``draft("L", ...)`` at 1/8 scale (tested against
 
 Only what a camera or phone writes is read here: baseline or extended sequential Huffman JPEGs of
 8-bit samples, greyscale or YCbCr with the luma at full sampling, one interleaved scan, with or
-without restart markers. Anything else, and any stream that does not decode cleanly to the last
-block, gives ``None`` and the caller decodes the file through Pillow as before.
+without restart markers, followed by the end-of-image marker. Anything else, anything libjpeg
+would refuse, and any stream that does not decode cleanly to the last block give ``None``, and
+the caller decodes the file through Pillow as before.
 """
 
 from __future__ import annotations
@@ -30,12 +31,9 @@ from numba.core import types
 from numba.cpython.unsafe.numbers import trailing_zeros
 from numba.extending import intrinsic
 
-# Bits looked at per table lookup. 12 bits keep each table at 16 KB (it stays in the L1 cache);
-# measured in docs/benchmarks.md against 10-16.
+# Bits looked at per table lookup: 12 keep each lookahead table at 8 KB, in the L1 cache with the
+# others (13-16 bits need fewer lookups but were no faster; docs/screening.md).
 LOOKAHEAD = 12
-_SIZE = 1 << LOOKAHEAD
-# A multi-symbol entry: bits used (5 bits), coefficients moved (7 bits), ends with EOB (1 bit).
-# 0 means "the first code and its value bits do not fit": decode that one code the slow way.
 
 
 class _Unsupported(Exception):
@@ -471,32 +469,27 @@ def luma_eighth(data: bytes) -> np.ndarray | None:
     if len(comps) == 1:
         hmax = vmax = 1  # a single-component scan is not interleaved: one block per MCU
         comps = [(comps[0][0], 1, 1, comps[0][3])]
-    if comps[0][1] != hmax or comps[0][2] != vmax or hmax > 4 or vmax > 4:
-        return None
+    if comps[0][1] != hmax or comps[0][2] != vmax:
+        return None  # libjpeg would upsample the luma
     height, width = header["height"], header["width"]
     mcus_x = -(-width // (8 * hmax))
     mcus_y = -(-height // (8 * vmax))
     if sum(c[1] * c[2] for c in comps) > 10:
         return None
-    if any(
-        max(header["dc_specs"].get(t[0], (b"", b"\x00"))[1], default=0) > 15
-        for t in header["tables"]
-    ):
-        return None  # libjpeg refuses a DC table with a symbol over 15
+    dc_ids = sorted({t[0] for t in header["tables"]})
+    ac_ids = sorted({t[1] for t in header["tables"]})
     try:
-        dc, ac = _stacked(
-            tuple(header["dc_specs"][i] for i in sorted({t[0] for t in header["tables"]})),
-            tuple(header["ac_specs"][i] for i in sorted({t[1] for t in header["tables"]})),
-        )
+        dc_specs = tuple(header["dc_specs"][i] for i in dc_ids)
+        dc, ac = _stacked(dc_specs, tuple(header["ac_specs"][i] for i in ac_ids))
     except (KeyError, _Unsupported):
         return None
+    if any(max(symbols, default=0) > 15 for _counts, symbols in dc_specs):
+        return None  # libjpeg refuses a DC table with a symbol over 15
     if any(c[3] not in header["quant"] for c in comps):
         return None  # libjpeg wants every component's table, the chroma's too
     q0 = header["quant"][comps[0][3]]
     if q0 > 32767:  # libjpeg keeps quantisers as 16-bit signed numbers
         return None
-    dc_ids = sorted({t[0] for t in header["tables"]})
-    ac_ids = sorted({t[1] for t in header["tables"]})
     block_comp, block_dc, block_ac, block_dy, block_dx = [], [], [], [], []
     for ci, (_, h, v, _) in enumerate(comps):
         for i in range(h * v):
