@@ -57,6 +57,24 @@ def _code_table(counts: bytes, symbols: bytes) -> np.ndarray:
     return table
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _moved(symbol):  # pragma: no cover - compiled
+    """How far an AC symbol moves along its block, as libjpeg's decode_mcu reads it: 128 (the
+    end of the block) for EOB and for any other symbol of size 0 but ZRL, 16 for ZRL, else the
+    run of zeros and the coefficient itself. The one place this rule lives."""
+    if symbol & 15 == 0 and symbol != 0xF0:
+        return 128
+    return 16 if symbol == 0xF0 else (symbol >> 4) + 1
+
+
+@numba.njit(cache=True, nogil=True, inline="always")
+def _extend(value, size):  # pragma: no cover - compiled
+    """A DC difference from its ``size`` value bits (JPEG's EXTEND, F.2.2.1)."""
+    if size == 0:
+        return 0
+    return value if value >= 1 << (size - 1) else value - (1 << size) + 1
+
+
 @numba.njit(cache=True, nogil=True)
 def _multi_table(single: np.ndarray, bits: int) -> np.ndarray:  # pragma: no cover - compiled
     """For every ``bits``-bit prefix, the run of whole AC codes with their value bits in it:
@@ -74,11 +92,8 @@ def _multi_table(single: np.ndarray, bits: int) -> np.ndarray:  # pragma: no cov
             if length == 0 or used + length + (symbol & 15) > bits:
                 break
             used += length + (symbol & 15)
-            if symbol & 15 == 0 and symbol != 0xF0:  # EOB; libjpeg ends a block on any size 0
-                moved += 128
-                break
-            moved += 16 if symbol == 0xF0 else (symbol >> 4) + 1
-            if moved >= 63:
+            moved += _moved(symbol)
+            if moved >= 63:  # (an end of block is 128 or more)
                 break
         out[v] = used | (moved if used else 64) << 6
     return out
@@ -96,10 +111,7 @@ def _dc_table(single: np.ndarray, bits: int) -> np.ndarray:  # pragma: no cover 
         s = entry & 255
         if length == 0 or s > 7 or length + s > bits:
             continue
-        raw = (v >> (bits - length - s)) & ((1 << s) - 1)
-        diff = 0
-        if s:
-            diff = raw if raw >= 1 << (s - 1) else raw - (1 << s) + 1
+        diff = _extend((v >> (bits - length - s)) & ((1 << s) - 1), s)
         out[v] = (length + s) | (diff + 128) << 6
     return out
 
@@ -216,10 +228,9 @@ def _decode(
                     s = entry & 255
                     if length == 0 or s > 11:
                         return mcu + 1
-                    diff = 0
-                    if s:
-                        v = np.int64((acc << np.uint64(length)) >> np.uint64(64 - s))
-                        diff = v if v >= (1 << (s - 1)) else v - (1 << s) + 1
+                    # (the shift is split so that s = 0 shifts by 64 in two legal steps)
+                    v = np.int64(((acc << np.uint64(length)) >> np.uint64(1)) >> np.uint64(63 - s))
+                    diff = _extend(v, s)
                     used = length + s
                 acc <<= np.uint64(used)
                 nbits -= used
@@ -257,10 +268,7 @@ def _decode(
                     used = length + (symbol & 15)
                     acc <<= np.uint64(used)
                     nbits -= used
-                    if symbol & 15 == 0 and symbol != 0xF0:
-                        k += 128
-                    else:
-                        k += 16 if symbol == 0xF0 else (symbol >> 4) + 1
+                    k += _moved(symbol)
                 if 64 < k < 128:
                     return mcu + 1
             mcu += 1
