@@ -39,7 +39,7 @@ def fingerprint(evidence: EvidenceFile, cache: photo_module.FingerprintCache) ->
         data = fh.read()
     if hashlib.sha256(data).hexdigest() != evidence.sha256:
         raise RuntimeError(f"证明材料 {evidence.pk} 的内容与登记的哈希不一致")
-    print_ = photo_module.fingerprint_bytes(data)
+    print_ = photo_module.fingerprint_bytes(data, evidence.sha256)
     cache.put(print_)
     return print_
 

@@ -73,7 +73,7 @@ class FingerprintCache:
             self.hits += 1
             return found
         self.misses += 1
-        fp = fingerprint_bytes(data)
+        fp = fingerprint_bytes(data, sha)
         self.put(fp)
         return fp
 

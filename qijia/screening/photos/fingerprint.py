@@ -355,14 +355,18 @@ def _hashes(thumb: np.ndarray) -> _Hashes:
     }
 
 
-def fingerprint_bytes(data: bytes) -> PhotoPrint:
-    """Fingerprint an encoded photo; raises PhotoError for anything that is not a readable image."""
+def fingerprint_bytes(data: bytes, sha256: str | None = None) -> PhotoPrint:
+    """Fingerprint an encoded photo; raises PhotoError for anything that is not a readable image.
+
+    ``sha256``: the hex digest of ``data`` when the caller has just computed it from these same
+    bytes (to look in the cache, or to check a stored file), so it is not computed twice: 1.4 ms
+    of a 12-megapixel photo's 10 ms."""
     img = _open(data)
     width, height = img.size  # before draft() shrinks it
     thumb = _grey_thumbnail(img, data)
     assert img.format is not None  # _open refuses images of no or another format
     return PhotoPrint(
-        sha256=hashlib.sha256(data).hexdigest(),
+        sha256=sha256 or hashlib.sha256(data).hexdigest(),
         width=width,
         height=height,
         format=SUPPORTED_FORMATS[img.format],

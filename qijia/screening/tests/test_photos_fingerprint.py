@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import types
 
 import numpy as np
 import pytest
@@ -13,6 +15,7 @@ from PIL import Image
 from qijia.screening import photogen as g
 from qijia.screening import photos as P
 from qijia.screening.photos import cache as photo_cache
+from qijia.screening.photos import fingerprint as fingerprint_module
 
 
 def _jpeg(size=(320, 240), seed=1) -> bytes:
@@ -110,7 +113,9 @@ def test_cache_fingerprints_each_content_once(tmp_path, monkeypatch):
     (tmp_path / "c.jpg").write_bytes(_jpeg(seed=2))
     calls = []
     real = P.fingerprint_bytes
-    monkeypatch.setattr(photo_cache, "fingerprint_bytes", lambda raw: calls.append(1) or real(raw))
+    monkeypatch.setattr(
+        photo_cache, "fingerprint_bytes", lambda raw, sha=None: calls.append(1) or real(raw, sha)
+    )
     cache = P.FingerprintCache(tmp_path / "cache" / "prints.sqlite")
     first = [P.fingerprint_file(tmp_path / n, cache) for n in ("a.jpg", "b.jpg", "c.jpg")]
     assert len(calls) == 2 and cache.hits == 1 and len(cache) == 2
@@ -120,6 +125,25 @@ def test_cache_fingerprints_each_content_once(tmp_path, monkeypatch):
     assert len(calls) == 2 and again.hits == 2
     assert [fp.sha256 for fp in second] == [first[0].sha256, first[2].sha256]
     assert np.array_equal(second[1].thumb, first[2].thumb)
+
+
+def test_a_content_its_caller_hashed_is_not_hashed_again(tmp_path, monkeypatch):
+    data = _jpeg()
+    digest = hashlib.sha256(data).hexdigest()
+    expected = P.fingerprint_bytes(data)
+    hashed = []
+    counting = types.SimpleNamespace(sha256=lambda raw: hashed.append(1) or hashlib.sha256(raw))
+    monkeypatch.setattr(fingerprint_module, "hashlib", counting)
+    given_digest = P.fingerprint_bytes(data, digest)
+    cache = P.FingerprintCache(tmp_path / "prints.sqlite")
+    through_cache = cache.fingerprint(data)  # the cache hashes the content to look it up
+    cache.close()
+    assert hashed == []
+    for fp in (given_digest, through_cache):
+        assert fp.sha256 == expected.sha256 == digest
+        assert np.array_equal(fp.codes, expected.codes) and np.array_equal(fp.thumb, expected.thumb)
+    P.fingerprint_bytes(data)  # without a digest it is computed here
+    assert hashed == [1]
 
 
 def test_photogen_is_deterministic_for_a_seed():
