@@ -251,7 +251,8 @@ def screen(
     raw += timed("relations", lambda: relations.detect(bundle, progress=progress))
     if bundle.photos:
         raw += timed(
-            "duplicate_photo", lambda: photo_detector.detect(bundle, prints or {}, digests or {})
+            "duplicate_photo",
+            lambda: photo_detector.detect(bundle, prints or {}, digests or {}, progress=progress),
         )
     return timed("dedupe_sort", lambda: dedupe_and_sort(raw))
 

@@ -9,7 +9,7 @@ hash), which are the same photograph whatever the similarity stage says.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from qijia.screening.model import Bundle, Finding
@@ -19,15 +19,17 @@ def detect(
     bundle: Bundle,
     prints: Mapping[str, Any],
     digests: Mapping[str, str],
+    progress: Callable[..., Iterable[Any]] | None = None,
 ) -> list[Finding]:
-    """``prints``/``digests``: fingerprint and content sha256 per photo file (bundle-relative)."""
+    """``prints``/``digests``: fingerprint and content sha256 per photo file (bundle-relative);
+    ``progress``: a progress bar for the verification of candidate pairs."""
     from qijia.screening import photos as photo_module
 
     rows = bundle.photos
     items: list[tuple[int, Any]] = [(i, prints[row.file]) for i, row in enumerate(rows)]
     pairs: dict[tuple[int, int], dict[str, Any]] = {}
     if len(items) > 1:
-        for a, b, extra in photo_module.find_duplicate_pairs(items):
+        for a, b, extra in photo_module.find_duplicate_pairs(items, progress=progress):
             key = (min(a, b), max(a, b))
             pairs.setdefault(key, dict(extra or {}))
     by_digest: dict[str, list[int]] = defaultdict(list)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Generic, TypeVar
 
@@ -16,6 +16,9 @@ from .hashindex import HashIndex
 from .verify import compare
 
 PARALLEL_MIN_PAIRS = 2_000  # verify in worker processes from this many candidate pairs
+
+#: A progress bar: called as ``progress(iterable, total=..., desc=..., unit=...)`` (tqdm's way).
+Progress = Callable[..., Iterable]
 
 #: The caller's key for a photo (a file name, an evidence id...), returned as given.
 K = TypeVar("K", bound=Hashable)
@@ -72,13 +75,14 @@ def _codes_of(
 
 
 def find_duplicate_pairs(
-    items: Sequence[tuple[K, PhotoPrint]],
+    items: Sequence[tuple[K, PhotoPrint]], progress: Progress | None = None
 ) -> list[tuple[K, K, dict]]:
     """Every unordered pair of items that shows the same photograph, with verification evidence.
 
     Keys are returned as given, in input order within a pair (a's position < b's). A photo whose
     EXIF orientation turns it is compared as stored and as shown (``upright_view``); evidence
-    from the shown view lists that side under ``upright``.
+    from the shown view lists that side under ``upright``. ``progress`` shows the verification
+    of the candidate pairs, the long part at city scale.
     """
     if len(items) < 2:
         return []
@@ -109,7 +113,7 @@ def find_duplicate_pairs(
         a, b = prints[i], prints[j]
         key = (a.sha256, b.sha256) if a.sha256 <= b.sha256 else (b.sha256, a.sha256)
         tasks.setdefault(key, (i, j, tuple(sorted(merged[(i, j)]))))
-    verdicts = dict(zip(tasks, _verify_all(prints, list(tasks.values())), strict=True))
+    verdicts = dict(zip(tasks, _verify_all(prints, list(tasks.values()), progress), strict=True))
     found: dict[tuple[int, int], dict] = {}
     for i, j in sorted(merged):
         a, b = prints[i], prints[j]
@@ -136,14 +140,22 @@ def _verify_chunk(chunk: list[tuple[int, int, tuple[bool, ...]]]) -> list[dict |
 
 
 def _verify_all(
-    prints: Sequence[PhotoPrint], tasks: list[tuple[int, int, tuple[bool, ...]]]
+    prints: Sequence[PhotoPrint],
+    tasks: list[tuple[int, int, tuple[bool, ...]]],
+    progress: Progress | None = None,
 ) -> list[dict | None]:
     """compare() for every task, on every core when there are many (worker processes forked
     with the fingerprints in memory, so nothing but pair positions and verdicts is sent)."""
     global _WORKER_PRINTS
+
+    def shown(verdicts: Iterable[dict | None]) -> list[dict | None]:
+        if progress is not None and tasks:
+            verdicts = progress(verdicts, total=len(tasks), desc="照片比对", unit="对")
+        return list(verdicts)
+
     workers = min(os.cpu_count() or 1, 8)
     if len(tasks) < PARALLEL_MIN_PAIRS or workers < 2 or "fork" not in mp.get_all_start_methods():
-        return [compare(prints[i], prints[j], flips) for i, j, flips in tasks]
+        return shown(compare(prints[i], prints[j], flips) for i, j, flips in tasks)
     # Contiguous chunks keep each worker's pairs in (i, j) order (keypoint cache hits); many
     # chunks per worker even out pairs that take the dense search.
     size = max(len(tasks) // (workers * 16), 1)
@@ -155,7 +167,7 @@ def _verify_all(
     cv2.setNumThreads(1)
     try:
         with ProcessPoolExecutor(workers, mp_context=mp.get_context("fork")) as pool:
-            return [verdict for part in pool.map(_verify_chunk, chunks) for verdict in part]
+            return shown(verdict for part in pool.map(_verify_chunk, chunks) for verdict in part)
     finally:
         _WORKER_PRINTS = ()
         cv2.setNumThreads(threads)

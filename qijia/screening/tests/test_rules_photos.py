@@ -159,3 +159,40 @@ def test_zip_bundle_fingerprinted_in_worker_processes_finds_the_same_pairs(tmp_p
         ("A1", names[0]),
         ("A2", "./" + names[1]),
     }
+
+
+@pytest.mark.parametrize("parallel_from", [10**9, 1])  # in process, and in worker processes
+def test_photo_verification_shows_its_progress(tmp_path, images, monkeypatch, parallel_from):
+    """The verification of candidate pairs, the longest stage at city scale, has a progress bar
+    that sees every pair, in process and from the workers; the findings do not change."""
+    from qijia.screening.photos import pairs
+
+    names = list(images)
+    root = write_bundle(
+        tmp_path / "b",
+        enterprises=[enterprise(k) for k in range(1, 4)],
+        applications=[application(f"A{k}", uscc(k)) for k in range(1, 4)],
+        photos=[
+            {"application_id": "A1", "file": names[0], "caption": ""},
+            {"application_id": "A2", "file": names[1], "caption": ""},
+            {"application_id": "A3", "file": names[4], "caption": ""},
+        ],
+        images={names[k]: images[names[k]] for k in (0, 1, 4)},
+    )
+    bundle, prints, digests = load_for_screening(root, cache_dir=tmp_path / "cache.sqlite3")
+    bars: list[tuple[str, int, int]] = []
+
+    def progress(iterable, total=None, desc="", unit=""):
+        seen = []
+        for item in iterable:
+            seen.append(item)
+            yield item
+        bars.append((desc, total, len(seen)))
+
+    monkeypatch.setattr(pairs, "PARALLEL_MIN_PAIRS", parallel_from)
+    with_bar = screen(bundle, AS_OF, prints=prints, digests=digests, progress=progress)
+    without = screen(bundle, AS_OF, prints=prints, digests=digests)
+    shown = [bar for bar in bars if bar[0] == "照片比对"]
+    assert len(shown) == 1 and shown[0][1] == shown[0][2] == 3  # three copies of one photo
+    assert [f.as_json() for f in with_bar] == [f.as_json() for f in without]
+    assert len([f for f in with_bar if f.kind == "duplicate_photo"]) == 6
