@@ -1,4 +1,5 @@
-"""The DC-only JPEG decoder gives exactly what libjpeg's 1/8-scale decode gives, or nothing."""
+"""The DC-only JPEG decoder gives exactly what libjpeg's 1/8-scale decode gives, or nothing, on
+baseline and progressive files."""
 
 from __future__ import annotations
 
@@ -61,19 +62,27 @@ def _assert_same_as_pillow(data: bytes) -> None:
 )
 def test_colour_encodings_match_libjpeg(options):
     _assert_same_as_pillow(_encode(_scene(1203, 811), **options))
+    # progressive: libjpeg's script (a DC scan of every component shifted by one bit, AC scans,
+    # a DC refinement scan) read for its DC scans alone
+    _assert_same_as_pillow(_encode(_scene(1203, 811), progressive=True, **options))
 
 
-def test_greyscale_and_odd_sizes_match_libjpeg():
-    _assert_same_as_pillow(_encode(_scene(1001, 777).convert("L"), quality=88))
+@pytest.mark.parametrize("progressive", [False, True])
+def test_greyscale_and_odd_sizes_match_libjpeg(progressive):
+    _assert_same_as_pillow(
+        _encode(_scene(1001, 777).convert("L"), quality=88, progressive=progressive)
+    )
     for size in ((8, 8), (9, 17), (17, 9), (33, 8), (8, 40), (23, 71)):
-        _assert_same_as_pillow(_encode(_scene(*size), quality=90))
+        _assert_same_as_pillow(_encode(_scene(*size), quality=90, progressive=progressive))
 
 
-def test_opencv_encoded_file_matches_libjpeg():
+@pytest.mark.parametrize("progressive", [0, 1])
+def test_opencv_encoded_file_matches_libjpeg(progressive):
     import cv2
 
     pixels = np.asarray(_scene(999, 701))[:, :, ::-1]
-    ok, buf = cv2.imencode(".jpg", pixels, [cv2.IMWRITE_JPEG_QUALITY, 93])
+    options = [cv2.IMWRITE_JPEG_QUALITY, 93, cv2.IMWRITE_JPEG_PROGRESSIVE, progressive]
+    ok, buf = cv2.imencode(".jpg", pixels, options)
     assert ok
     _assert_same_as_pillow(buf.tobytes())
 
@@ -81,14 +90,13 @@ def test_opencv_encoded_file_matches_libjpeg():
 @pytest.mark.parametrize(
     "data",
     [
-        _encode(_scene(640, 480), quality=90, progressive=True),
         _encode(_scene(640, 480).convert("CMYK"), quality=90),
         g.encode(_scene(64, 64), "PNG"),
         b"",
         b"\xff\xd8\xff",
         b"\xff\xd8" + b"\x00" * 100,
     ],
-    ids=["progressive", "cmyk", "png", "empty", "just-soi", "no-markers"],
+    ids=["cmyk", "png", "empty", "just-soi", "no-markers"],
 )
 def test_files_it_does_not_read_give_none(data):
     assert jpegdc.luma_eighth(data) is None
@@ -131,8 +139,55 @@ def test_a_component_without_its_quantisation_table_gives_none():
     assert jpegdc.luma_eighth(bytes(data)) is None
 
 
-def test_a_truncated_file_gives_none():
-    data = _encode(_scene(800, 600), quality=90)
+def _scan_header(data: bytes, nth: int) -> int:
+    """Where the body of a progressive file's nth start-of-scan segment starts (0xFF 0xDA occurs
+    nowhere else: entropy-coded 0xFF bytes are followed by 0 or a restart marker)."""
+    at = -1
+    for _ in range(nth + 1):
+        at = data.index(b"\xff\xda", at + 1)
+    return at + 4
+
+
+@pytest.mark.parametrize(
+    "change",
+    ["point transform", "refinement", "AC table", "AC scan of two components"],
+)
+def test_a_progression_libjpeg_refuses_gives_none(change):
+    """What libjpeg stops on at a progressive scan's start (jdphuff.c), and so Pillow, gives
+    None: a point transform over 13, a refinement whose Al is not Ah - 1, an AC scan of an
+    undefined table (even one never decoded here), an AC scan of more than one component."""
+    data = bytearray(_encode(_scene(640, 480, 4), quality=90, progressive=True))
+    first, second = _scan_header(data, 0), _scan_header(data, 1)  # DC of all; Y's AC 1-5
+    if change == "point transform":
+        data[first + 1 + 2 * 3 + 2] = 0x0E  # Ah 0, Al 14
+    elif change == "refinement":
+        data[first + 1 + 2 * 3 + 2] = 0x20  # Ah 2, Al 0
+    elif change == "AC table":
+        data[second + 2] = 0x03  # DC table 0, AC table 3: not defined
+    else:
+        data[second] = 2  # two components, but the header holds one (and no room for more)
+    with pytest.raises((OSError, SyntaxError)):
+        _pillow_eighth(bytes(data))
+    assert jpegdc.luma_eighth(bytes(data)) is None
+
+
+def test_a_progressive_file_that_ends_early_goes_to_libjpeg():
+    """A progressive file that ends before its last scans (after its DC scan, or after a few AC
+    scans) leaves AC coefficients short of bits, so libjpeg smooths its blocks, and
+    libjpeg-turbo then changes DC values too (before this test, the DC-only file was read here
+    and differed from libjpeg's in every row): not read here; Pillow decodes it."""
+    data = _encode(_scene(357, 138, 2), quality=61, progressive=True)
+    starts = [_scan_header(data, n) - 4 for n in range(10)]  # libjpeg's script: 10 scans
+    for scans in range(1, 10):
+        ended_early = data[: starts[scans]] + b"\xff\xd9"
+        _pillow_eighth(ended_early)  # libjpeg reads it
+        assert jpegdc.luma_eighth(ended_early) is None, scans
+    _assert_same_as_pillow(data)
+
+
+@pytest.mark.parametrize("progressive", [False, True])
+def test_a_truncated_file_gives_none(progressive):
+    data = _encode(_scene(800, 600), quality=90, progressive=progressive)
     for cut in (len(data) // 2, len(data) - 300, len(data) - 2):
         assert jpegdc.luma_eighth(data[:cut]) is None, cut
 
@@ -146,11 +201,17 @@ def test_a_truncated_file_gives_none():
     optimize=st.booleans(),
     restart=st.sampled_from([0, 1, 3, 50]),
     seed=st.integers(0, 50),
+    progressive=st.booleans(),
 )
-def test_any_baseline_encoding_matches_libjpeg(
-    width, height, quality, subsampling, optimize, restart, seed
+def test_any_encoding_matches_libjpeg(
+    width, height, quality, subsampling, optimize, restart, seed, progressive
 ):
-    options = {"quality": quality, "subsampling": subsampling, "optimize": optimize}
+    options = {
+        "quality": quality,
+        "subsampling": subsampling,
+        "optimize": optimize,
+        "progressive": progressive,
+    }
     if restart:
         options["restart_marker_blocks"] = restart
     _assert_same_as_pillow(_encode(_scene(width, height, seed), **options))
@@ -162,8 +223,11 @@ def test_any_baseline_encoding_matches_libjpeg(
     flips=st.integers(1, 4),
     restart=st.booleans(),
     header_only=st.booleans(),
+    progressive=st.booleans(),
 )
-def test_damaged_file_gives_none_or_what_libjpeg_gives(seed, flips, restart, header_only):
+def test_damaged_file_gives_none_or_what_libjpeg_gives(
+    seed, flips, restart, header_only, progressive
+):
     """Flipped bits in the headers (tables, frame, markers) or in the scan: either the decoder
     declines (a bad code, a block past its 63rd coefficient, reading past the data, a stray
     marker, a table or marker libjpeg refuses) and the caller decodes through Pillow, or it
@@ -171,7 +235,7 @@ def test_damaged_file_gives_none_or_what_libjpeg_gives(seed, flips, restart, hea
     such files while writing it: 9,315 equal, 4,211 declined, 0 different; Pillow could not
     open the other 474.)"""
     options = {"quality": 90, "restart_marker_blocks": 5} if restart else {"quality": 90}
-    data = bytearray(_encode(_scene(160, 120, seed % 7), **options))
+    data = bytearray(_encode(_scene(160, 120, seed % 7), progressive=progressive, **options))
     rng = np.random.default_rng(seed)
     scan = data.index(b"\xff\xda") + 14
     for at in rng.integers(2, scan if header_only else len(data) - 2, size=flips):
@@ -190,10 +254,11 @@ def test_damaged_file_gives_none_or_what_libjpeg_gives(seed, flips, restart, hea
     assert ours is None or np.array_equal(ours, expected)
 
 
-def test_fingerprint_of_a_large_jpeg_is_the_same_either_way(monkeypatch):
+@pytest.mark.parametrize("progressive", [False, True])
+def test_fingerprint_of_a_large_jpeg_is_the_same_either_way(monkeypatch, progressive):
     """A 12-megapixel-class photo goes through the DC decoder; its fingerprint is the one the
     Pillow path gives, bit for bit, so cached fingerprints stay valid."""
-    data = _encode(_scene(2400, 1800, 5), quality=90)
+    data = _encode(_scene(2400, 1800, 5), quality=90, progressive=progressive)
     calls = []
     real = jpegdc.luma_eighth
 
