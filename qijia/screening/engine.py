@@ -23,9 +23,7 @@ from qijia.screening.bundle import BundleError, BundleProblem, read_bundle
 from qijia.screening.detectors import invoices, registry, relations
 from qijia.screening.detectors import photos as photo_detector
 from qijia.screening.findings import finding_subject
-from qijia.screening.model import KINDS, Bundle, Finding
-
-Progress = Callable[..., Iterable[Any]]
+from qijia.screening.model import KINDS, Bundle, Finding, Progress
 
 CACHE_BATCH = 500  # fingerprints written to the cache per transaction
 

@@ -12,12 +12,16 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from typing import Any
+
+#: A progress bar for a long stage, called as ``progress(iterable, total=..., desc=..., unit=...)``
+#: (tqdm's way); the CLI passes one, library callers usually none.
+Progress = Callable[..., Iterable[Any]]
 
 ROLES = (
     "legal_representative",

@@ -9,17 +9,17 @@ hash), which are the same photograph whatever the similarity stage says.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from qijia.screening.model import Bundle, Finding
+from qijia.screening.model import Bundle, Finding, Progress
 
 
 def detect(
     bundle: Bundle,
     prints: Mapping[str, Any],
     digests: Mapping[str, str],
-    progress: Callable[..., Iterable[Any]] | None = None,
+    progress: Progress | None = None,
 ) -> list[Finding]:
     """``prints``/``digests``: fingerprint and content sha256 per photo file (bundle-relative);
     ``progress``: a progress bar for the verification of candidate pairs."""

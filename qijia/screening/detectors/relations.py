@@ -22,7 +22,7 @@ node index, so output is deterministic).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from qijia.core.identifiers import mask_id_number
-from qijia.screening.model import Bundle, Finding
+from qijia.screening.model import Bundle, Finding, Progress
 from qijia.screening.normalize import normalize_email, normalize_id_number, normalize_phone, tax_id
 
 MAX_HOPS = 4
@@ -486,7 +486,7 @@ _HOP_WORD = {0: "即申报单位本身", 1: "直接关联", 2: "经2步关联", 
 def detect(
     bundle: Bundle,
     graph: Graph | None = None,
-    progress: Callable[..., Iterable[Any]] | None = None,
+    progress: Progress | None = None,
 ) -> list[Finding]:
     graph = graph or build_graph(bundle)
     apps = {a.application_id: a for a in bundle.applications}

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import os
-from collections.abc import Callable, Hashable, Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Generic, TypeVar
 
 import cv2
 import numpy as np
 
+from qijia.screening.model import Progress
+
 from .fingerprint import CANDIDATE_RADIUS, EXTRA_RADIUS, PhotoPrint, _with_views
 from .hashindex import HashIndex
 from .verify import compare
 
 PARALLEL_MIN_PAIRS = 2_000  # verify in worker processes from this many candidate pairs
-
-#: A progress bar: called as ``progress(iterable, total=..., desc=..., unit=...)`` (tqdm's way).
-Progress = Callable[..., Iterable]
 
 #: The caller's key for a photo (a file name, an evidence id...), returned as given.
 K = TypeVar("K", bound=Hashable)
