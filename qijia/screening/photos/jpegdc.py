@@ -596,7 +596,7 @@ _RANGE = np.concatenate(
 
 class _Geometry:
     """The MCU layout of a scan of every component: per block of an MCU its component, and its
-    row and column among the luma blocks (-1 for the others)."""
+    row and column among the luma blocks (-1 for the others), as int64 arrays for the kernels."""
 
     def __init__(self, height: int, width: int, comps: list[tuple[int, int, int, int]]):
         if not all(1 <= c[1] <= 4 and 1 <= c[2] <= 4 for c in comps):
@@ -612,18 +612,14 @@ class _Geometry:
             raise _Unsupported("MCU size")
         self.mcu_count = -(-width // (8 * hmax)) * -(-height // (8 * vmax))
         self.shape = (-(-height // 8), -(-width // 8))
-        self.comp, self.dy, self.dx = [], [], []
-        for ci, (_, h, v, _) in enumerate(comps):
-            for i in range(h * v):
-                self.comp.append(ci)
-                self.dy.append(i // h if ci == 0 else -1)
-                self.dx.append(i % h if ci == 0 else -1)
+        blocks = [(ci, h, i) for ci, (_, h, v, _) in enumerate(comps) for i in range(h * v)]
+        self.comp = np.array([ci for ci, _h, _i in blocks], dtype=np.int64)
+        self.dy = np.array([i // h if ci == 0 else -1 for ci, h, i in blocks], dtype=np.int64)
+        self.dx = np.array([i % h if ci == 0 else -1 for ci, h, i in blocks], dtype=np.int64)
+        self.components = len(comps)
 
     def intervals(self, restart: int) -> int:
         return -(-self.mcu_count // restart) if restart else 1
-
-    def array(self, per_block: list[int]) -> np.ndarray:
-        return np.array(per_block, dtype=np.int64)
 
 
 def _unstuffed(
@@ -658,29 +654,31 @@ def _decoded(
     unstuffed = _unstuffed(scan, start, geometry, state.restart)
     if unstuffed is None:
         return False
-    dc_ids = sorted({tables[ci][0] for ci in geometry.comp})
+    comp = geometry.comp.tolist()
+    dc_ids = sorted({tables[ci][0] for ci in comp})
     dc = _dc_stacked(tuple(state.dc_specs[i] for i in dc_ids))
-    block_ac = [0] * len(geometry.comp)
+    block_dc = np.array([dc_ids.index(tables[ci][0]) for ci in comp], dtype=np.int64)
+    block_ac = np.zeros(len(comp), dtype=np.int64)
     ac = _NO_AC
     if with_ac:
-        ac_ids = sorted({tables[ci][1] for ci in geometry.comp})
+        ac_ids = sorted({tables[ci][1] for ci in comp})
         ac = _ac_stacked(tuple(state.ac_specs[i] for i in ac_ids))
-        block_ac = [ac_ids.index(tables[ci][1]) for ci in geometry.comp]
+        block_ac = np.array([ac_ids.index(tables[ci][1]) for ci in comp], dtype=np.int64)
     entropy, seg_start = unstuffed
     failed = _decode(
         entropy,
         seg_start,
         state.restart or geometry.mcu_count,
         geometry.mcu_count,
-        geometry.array(geometry.comp),
-        geometry.array([dc_ids.index(tables[ci][0]) for ci in geometry.comp]),
-        geometry.array(block_ac),
-        geometry.array(geometry.dy),
-        geometry.array(geometry.dx),
+        geometry.comp,
+        block_dc,
+        block_ac,
+        geometry.dy,
+        geometry.dx,
         *dc,
         *ac,
         LOOKAHEAD,
-        geometry.comp[-1] + 1,
+        geometry.components,
         al,
         coef,
     )
@@ -755,8 +753,8 @@ def _progressive(
                     unstuffed[1],
                     state.restart or geometry.mcu_count,
                     geometry.mcu_count,
-                    geometry.array(geometry.dy),
-                    geometry.array(geometry.dx),
+                    geometry.dy,
+                    geometry.dx,
                     1 << al,
                     coef,
                 ):
