@@ -164,8 +164,8 @@ def test_a_progression_libjpeg_refuses_gives_none(change):
         data[first + 1 + 2 * 3 + 2] = 0x20  # Ah 2, Al 0
     elif change == "AC table":
         data[second + 2] = 0x03  # DC table 0, AC table 3: not defined
-    else:
-        data[second] = 2  # two components, but the header holds one (and no room for more)
+    else:  # Cb added to the luma's AC scan (the header one component longer, its data as it was)
+        data[second - 2 : second + 3] = (10).to_bytes(2, "big") + bytes([2, 1, 0x00, 2, 0x11])
     with pytest.raises((OSError, SyntaxError)):
         _pillow_eighth(bytes(data))
     assert jpegdc.luma_eighth(bytes(data)) is None
