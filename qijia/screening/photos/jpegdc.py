@@ -308,6 +308,17 @@ def _decode(
     return 0
 
 
+@numba.njit(cache=True, nogil=True, inline="always")
+def _marker_after(buf, i):  # pragma: no cover - compiled
+    """The 0xFF at ``i`` in entropy-coded data: where the byte after it and its fill bytes is
+    (0 for a stuffed 0xFF, a restart or another marker), or the end of ``buf``. How libjpeg's
+    fill_bit_buffer reads it; the one place that rule lives."""
+    m = i + 1
+    while m < buf.shape[0] and buf[m] == 0xFF:
+        m += 1
+    return m
+
+
 @numba.njit(cache=True, nogil=True)
 def _unstuff(buf, start, out, seg_start, rst_interval):  # pragma: no cover - compiled
     """Copy the entropy-coded bytes from ``start`` to the scan's end into ``out`` without the
@@ -341,9 +352,7 @@ def _unstuff(buf, start, out, seg_start, rst_interval):  # pragma: no cover - co
             i += 1
             j += 1
             continue
-        m = i + 1
-        while m < n and buf[m] == 0xFF:
-            m += 1
+        m = _marker_after(buf, i)
         if m >= n:
             return -1  # no EOI: Pillow calls such a file truncated
         marker = buf[m]
@@ -424,9 +433,7 @@ def _entropy_end(buf, start):  # pragma: no cover - compiled
         if buf[i] != 0xFF:
             i += 1
             continue
-        m = i + 1
-        while m < n and buf[m] == 0xFF:
-            m += 1
+        m = _marker_after(buf, i)
         if m >= n:
             return -1
         if buf[m] != 0 and not 0xD0 <= buf[m] <= 0xD7:
