@@ -6,7 +6,7 @@ per code, only to drop the value. That pass is also most of a full-size decode, 
 was only 1.9 to 2.8 times faster than a full one. No library offers a faster entropy pass (PyTurboJPEG,
 simplejpeg, jpegio and jpeglib all call libjpeg), hence this module.
 
-Here the AC codes are skipped through a multi-symbol table: one lookup of the next ``LOOKAHEAD``
+Here the AC codes are skipped through a multi-symbol table: one lookup of the next ``AC_LOOKAHEAD``
 bits tells how many bits the whole run of AC codes (with their value bits) in them takes, how far
 it moves along the block and whether it ends the block with an EOB, so a block's AC coefficients
 cost about a third as many lookups and no branch per code. Only the DC differences are decoded
@@ -37,9 +37,12 @@ from numba.core import types
 from numba.cpython.unsafe.numbers import trailing_zeros
 from numba.extending import intrinsic
 
-# Bits looked at per table lookup: 12 keep each lookahead table at 8 KB, in the L1 cache with the
-# others (13-16 bits need fewer lookups but were no faster; docs/screening.md).
-LOOKAHEAD = 12
+# Bits looked at per table lookup. A DC code with its value bits fits in 12 almost always (a DC
+# table is then 8 KB). An AC table of 13 bits (16 KB, uint16 entries) skips more codes a lookup:
+# 4-8% faster than 12 on an AMD EPYC with 48 KB of L1 data cache, and 14 (32 KB) no faster
+# than 13 (docs/screening.md); on CPUs with 32 KB, 13-16 bits were no faster than 12.
+DC_LOOKAHEAD = 12
+AC_LOOKAHEAD = 13
 
 
 class _Unsupported(Exception):
@@ -138,21 +141,21 @@ def _dc_stacked(dc_specs: tuple[tuple[bytes, bytes], ...]) -> tuple[np.ndarray, 
     if any(max(symbols, default=0) > 15 for _counts, symbols in dc_specs):
         raise _Unsupported("DC symbol")  # libjpeg refuses a DC table with a symbol over 15
     single = [_code_table(*spec) for spec in dc_specs]
-    return np.stack(single), np.stack([_dc_table(t, LOOKAHEAD) for t in single])
+    return np.stack(single), np.stack([_dc_table(t, DC_LOOKAHEAD) for t in single])
 
 
 @functools.lru_cache(maxsize=32)
 def _ac_stacked(ac_specs: tuple[tuple[bytes, bytes], ...]) -> tuple[np.ndarray, np.ndarray]:
     """A scan's AC tables (single-code, multi-code), stacked in the order of their table ids."""
     single = [_code_table(*spec) for spec in ac_specs]
-    return np.stack(single), np.stack([_multi_table(t, LOOKAHEAD) for t in single])
+    return np.stack(single), np.stack([_multi_table(t, AC_LOOKAHEAD) for t in single])
 
 
 # A progressive JPEG's DC scan through _decode: every block's AC lookup says "end of block"
 # without reading a bit (used 0, an EOB: 128 << 6).
 _NO_AC = (
     np.zeros((1, 1 << 16), dtype=np.int32),
-    np.full((1, 1 << LOOKAHEAD), 128 << 6, dtype=np.uint16),
+    np.full((1, 1 << AC_LOOKAHEAD), 128 << 6, dtype=np.uint16),
 )
 
 
@@ -203,10 +206,11 @@ def _decode(
     block_dy,  # per block: its row among the luma blocks of an MCU, or -1 for chroma
     block_dx,  # per block: its column among them
     dc_single,  # int32 (n, 65536): length << 8 | symbol for every 16-bit prefix
-    dc_fast,  # uint16 (n, 1 << lookahead), see _dc_table
+    dc_fast,  # uint16 (n, 1 << dc_lookahead), see _dc_table
     ac_single,  # int32 (n, 65536)
-    ac_multi,  # uint16 (n, 1 << lookahead), see _multi_table
-    lookahead,
+    ac_multi,  # uint16 (n, 1 << ac_lookahead), see _multi_table
+    dc_lookahead,
+    ac_lookahead,
     components,
     al,  # a progressive DC scan's point transform: its values are stored shifted by it
     coef,  # int16 (ceil(h / 8), ceil(w / 8)): the luma's DC coefficients as libjpeg stores them
@@ -223,7 +227,8 @@ def _decode(
     shift of ``acc`` alone, which the compiler then drops (x86 shifts mask their count), and the
     chain from one lookup to the next is one instruction shorter: 9-12% faster (docs/screening.md)."""
     pred = np.zeros(components, dtype=np.int64)
-    top = np.uint64(64 - lookahead)
+    dc_top = np.uint64(64 - dc_lookahead)
+    ac_top = np.uint64(64 - ac_lookahead)
     n_blocks = block_comp.shape[0]
     rows, cols = coef.shape
     mcus_x = -(-cols // (block_dx.max() + 1))
@@ -244,7 +249,7 @@ def _decode(
             for b in range(n_blocks):
                 # the refill's bits come in below the valid ones, so the lookup (of the top bits)
                 # need not wait for the refill's load
-                e = dc_fast[block_dc[b], acc >> top]
+                e = dc_fast[block_dc[b], acc >> dc_top]
                 acc |= _load(data, pos) >> np.uint64(nbits & 63)
                 pos += ((nbits & 63) ^ 63) >> 3
                 nbits |= 56
@@ -275,7 +280,7 @@ def _decode(
                 k = 1
                 # k: the next coefficient; 64 when the 63rd was the last, 128 + where an EOB was
                 while k < 64:
-                    e = ac_multi[t, acc >> top]
+                    e = ac_multi[t, acc >> ac_top]
                     acc |= _load(data, pos) >> np.uint64(nbits & 63)
                     pos += ((nbits & 63) ^ 63) >> 3
                     nbits |= 56
@@ -684,7 +689,8 @@ def _decoded(
         geometry.dx,
         *dc,
         *ac,
-        LOOKAHEAD,
+        DC_LOOKAHEAD,
+        AC_LOOKAHEAD,
         geometry.components,
         al,
         coef,
