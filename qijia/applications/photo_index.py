@@ -31,15 +31,18 @@ def _cache() -> photo_module.FingerprintCache:
 
 
 def fingerprint(evidence: EvidenceFile, cache: photo_module.FingerprintCache) -> Any:
-    """The engine's fingerprint of a stored photo (from the cache when seen before)."""
-    cached = cache.get(evidence.sha256)
+    """The engine's fingerprint of a stored photo (from the cache when seen before), keyed by
+    the SHA-256 the file was stored with: it is checked on every read anyway, so the print's key
+    costs nothing more."""
+    key = f"sha256:{evidence.sha256}"
+    cached = cache.get(key)
     if cached is not None:
         return cached
     with evidence.file.open("rb") as fh:
         data = fh.read()
     if hashlib.sha256(data).hexdigest() != evidence.sha256:
         raise RuntimeError(f"证明材料 {evidence.pk} 的内容与登记的哈希不一致")
-    print_ = photo_module.fingerprint_bytes(data, evidence.sha256)
+    print_ = photo_module.fingerprint_bytes(data, key)
     cache.put(print_)
     return print_
 

@@ -110,6 +110,17 @@ def screen_command(argv: list[str]) -> int:
         bundle, prints, digests = load_for_screening(
             args.bundle, cache_dir=args.cache, progress=progress, timings=timings
         )
+        if truth_as_of and truth_as_of != as_of.isoformat():
+            print(
+                f"注意：标准答案按核查日 {truth_as_of} 计算，本次核查日为 {as_of.isoformat()}",
+                file=sys.stderr,
+            )
+        if progress:
+            print("正在筛查：名单、发票、关联关系、照片 …", file=sys.stderr, flush=True)
+        # (a photo changed on disk while being screened is a BundleError here too)
+        findings = screen(
+            bundle, as_of, prints=prints, digests=digests, progress=progress, timings=timings
+        )
     except BundleError as exc:
         print(
             f"数据包“{args.bundle}”无效，共{len(exc.problems)}处问题，未写出任何结果：",
@@ -118,16 +129,6 @@ def screen_command(argv: list[str]) -> int:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
-    if truth_as_of and truth_as_of != as_of.isoformat():
-        print(
-            f"注意：标准答案按核查日 {truth_as_of} 计算，本次核查日为 {as_of.isoformat()}",
-            file=sys.stderr,
-        )
-    if progress:
-        print("正在筛查：名单、发票、关联关系、照片 …", file=sys.stderr, flush=True)
-    findings = screen(
-        bundle, as_of, prints=prints, digests=digests, progress=progress, timings=timings
-    )
     document = findings_document(findings, as_of)
     report_html = None
     if args.report is not None:

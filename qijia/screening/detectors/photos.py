@@ -3,7 +3,7 @@
 Fingerprinting and the duplicate search are the photo module's (:mod:`qijia.screening.photos`);
 this detector only turns its pairs into findings — one on each application of a pair, never a
 finding for two photos of the same application — and adds byte-identical files (same content
-hash), which are the same photograph whatever the similarity stage says.
+key), which are the same photograph whatever the similarity stage says.
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ def detect(
     digests: Mapping[str, str],
     progress: Progress | None = None,
 ) -> list[Finding]:
-    """``prints``/``digests``: fingerprint and content sha256 per photo file (bundle-relative);
-    ``progress``: a progress bar for the verification of candidate pairs."""
+    """``prints``/``digests``: fingerprint and content SHA-256 per photo file (bundle-relative;
+    a digest is asked for only for the files in findings); ``progress``: a progress bar for the
+    verification of candidate pairs."""
     from qijia.screening import photos as photo_module
 
     rows = bundle.photos
@@ -32,10 +33,10 @@ def detect(
         for a, b, extra in photo_module.find_duplicate_pairs(items, progress=progress):
             key = (min(a, b), max(a, b))
             pairs.setdefault(key, dict(extra or {}))
-    by_digest: dict[str, list[int]] = defaultdict(list)
-    for i, row in enumerate(rows):
-        by_digest[digests[row.file]].append(i)
-    for group in by_digest.values():
+    by_content: dict[str, list[int]] = defaultdict(list)
+    for i, fp in items:
+        by_content[fp.key].append(i)
+    for group in by_content.values():
         for x in range(len(group)):
             for y in range(x + 1, len(group)):
                 key = (group[x], group[y])

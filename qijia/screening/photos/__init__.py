@@ -25,10 +25,10 @@ decision has two stages:
    after normalising brightness and contrast (nothing moved). A neighbouring shot fails the
    containment test; another moment fails the pixel test.
 
-Decoding is the cost of fingerprinting, so JPEGs are decoded at reduced size (libjpeg's DCT
-scaling through ``Image.draft``): a 12-megapixel photo is decoded at 1/8 scale directly.
-Fingerprints are keyed by the content's SHA-256 and kept in ``FingerprintCache`` (SQLite) so a file
-is fingerprinted once ever.
+Decoding is the cost of fingerprinting, so JPEGs are decoded at reduced size: a 12-megapixel
+photo at 1/8 scale from its DC coefficients alone (``jpegdc``), others through libjpeg's DCT
+scaling (``Image.draft``). Fingerprints are keyed by content (``content_key``, the bytes' BLAKE3
+digest) and kept in ``FingerprintCache`` (SQLite) so a file is fingerprinted once ever.
 
 No Django imports here: the CLI, a worker or a notebook can use this module as it is.
 
@@ -50,6 +50,7 @@ from .fingerprint import (
     WINDOWS,
     PhotoError,
     PhotoPrint,
+    content_key,
     fingerprint_bytes,
     upright_view,
 )
@@ -72,6 +73,7 @@ __all__ = [
     "PhotoIndex",
     "PhotoPrint",
     "compare",
+    "content_key",
     "find_duplicate_pairs",
     "fingerprint_bytes",
     "fingerprint_file",

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 import threading
 from pathlib import Path
 
-from .fingerprint import PhotoError, PhotoPrint, fingerprint_bytes
+from .fingerprint import PhotoError, PhotoPrint, content_key, fingerprint_bytes
 
 
 def fingerprint_file(path: str | Path, cache: FingerprintCache | None = None) -> PhotoPrint:
@@ -22,7 +21,7 @@ def fingerprint_file(path: str | Path, cache: FingerprintCache | None = None) ->
 
 
 class FingerprintCache:
-    """Fingerprints on disk (SQLite), keyed by the content's SHA-256.
+    """Fingerprints on disk (SQLite), keyed by content (``PhotoPrint.key``).
 
     Why by content: the same picture is often filed under many names and many applications, and
     re-screening a bundle or a year's applications must not decode anything twice.
@@ -37,8 +36,11 @@ class FingerprintCache:
         # A cache: after a power cut it may lack the last prints (they are computed again), but
         # WAL keeps it consistent; a sync per write cost 0.7 ms a photo on the city bundle.
         self._db.execute("PRAGMA synchronous=NORMAL")
+        # (until 2026-11-30 the table "prints" held them by the content's SHA-256: its rows are
+        # never read again, and a city's thumbnails are a gigabyte)
+        self._db.execute("DROP TABLE IF EXISTS prints")
         self._db.execute(
-            "CREATE TABLE IF NOT EXISTS prints (sha256 TEXT PRIMARY KEY, version INTEGER, data BLOB)"
+            "CREATE TABLE IF NOT EXISTS photo_prints (key TEXT PRIMARY KEY, version INTEGER, data BLOB)"
         )
         self._db.commit()
         self.hits = 0
@@ -48,38 +50,38 @@ class FingerprintCache:
     # 4: extra window codes
     _VERSION = 5
 
-    def get(self, sha256: str) -> PhotoPrint | None:
+    def get(self, key: str) -> PhotoPrint | None:
         with self._lock:
             row = self._db.execute(
-                "SELECT data FROM prints WHERE sha256 = ? AND version = ?", (sha256, self._VERSION)
+                "SELECT data FROM photo_prints WHERE key = ? AND version = ?", (key, self._VERSION)
             ).fetchone()
         return PhotoPrint.from_bytes(row[0]) if row else None
 
     def put(self, *fps: PhotoPrint) -> None:
         """Store prints in one transaction (a bundle's are written in batches, not one by one)."""
-        rows = [(fp.sha256, self._VERSION, fp.to_bytes()) for fp in fps]
+        rows = [(fp.key, self._VERSION, fp.to_bytes()) for fp in fps]
         if not rows:
             return
         with self._lock:
             self._db.executemany(
-                "INSERT OR REPLACE INTO prints (sha256, version, data) VALUES (?, ?, ?)", rows
+                "INSERT OR REPLACE INTO photo_prints (key, version, data) VALUES (?, ?, ?)", rows
             )
             self._db.commit()
 
     def fingerprint(self, data: bytes) -> PhotoPrint:
-        sha = hashlib.sha256(data).hexdigest()
-        found = self.get(sha)
+        key = content_key(data)
+        found = self.get(key)
         if found is not None:
             self.hits += 1
             return found
         self.misses += 1
-        fp = fingerprint_bytes(data, sha)
+        fp = fingerprint_bytes(data, key)
         self.put(fp)
         return fp
 
     def __len__(self) -> int:
         with self._lock:
-            return self._db.execute("SELECT COUNT(*) FROM prints").fetchone()[0]
+            return self._db.execute("SELECT COUNT(*) FROM photo_prints").fetchone()[0]
 
     def close(self) -> None:
         with self._lock:

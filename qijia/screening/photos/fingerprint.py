@@ -1,4 +1,4 @@
-"""What screening keeps of a photo: window hashes, a thumbnail and the content hash.
+"""What screening keeps of a photo: window hashes, a thumbnail and the content key.
 
 JPEGs are decoded at reduced size (libjpeg's DCT scaling through ``Image.draft``): a 12-megapixel
 photo is decoded at 1/8 scale directly, which is most of a fingerprint's cost.
@@ -7,7 +7,6 @@ photo is decoded at 1/8 scale directly, which is most of a fingerprint's cost.
 from __future__ import annotations
 
 import functools
-import hashlib
 import io
 import json
 import warnings
@@ -15,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypedDict
 
+import blake3
 import cv2
 import numba
 import numpy as np
@@ -87,9 +87,9 @@ class PhotoError(DomainError):
 
 @dataclass(frozen=True, eq=False)
 class PhotoPrint:
-    """What screening keeps of one photo: content hash, size, window hashes and a thumbnail."""
+    """What screening keeps of one photo: content key, size, window hashes and a thumbnail."""
 
-    sha256: str
+    key: str  # names the file's bytes (content_key, or the digest its caller keeps them by)
     width: int
     height: int
     format: str
@@ -103,8 +103,8 @@ class PhotoPrint:
     def to_bytes(self) -> bytes:
         header = json.dumps(
             {
-                "v": 1,
-                "sha256": self.sha256,
+                "v": 2,
+                "key": self.key,
                 "width": self.width,
                 "height": self.height,
                 "format": self.format,
@@ -139,7 +139,7 @@ class PhotoPrint:
         thumb = np.frombuffer(blob, np.uint8, h * w, pos).reshape(h, w).copy()
         codes, mirror_codes, extra_codes, extra_mirror_codes = arrays
         return cls(
-            header["sha256"],
+            header["key"],
             header["width"],
             header["height"],
             header["format"],
@@ -355,18 +355,27 @@ def _hashes(thumb: np.ndarray) -> _Hashes:
     }
 
 
-def fingerprint_bytes(data: bytes, sha256: str | None = None) -> PhotoPrint:
+def content_key(data: bytes) -> str:
+    """The key a photo's fingerprint is kept and grouped by: its bytes' BLAKE3 digest.
+
+    Any cryptographic digest would do (two files share a key only if their bytes are equal);
+    BLAKE3 takes 0.28 ms for a 12-megapixel photo against 1.35 ms for SHA-256 (hashlib, with the
+    CPU's SHA instructions), which was an eighth of the fingerprint. Findings still name files by
+    their SHA-256 (what a reviewer checks with sha256sum), computed for the files in findings."""
+    return "blake3:" + blake3.blake3(data).hexdigest()
+
+
+def fingerprint_bytes(data: bytes, key: str | None = None) -> PhotoPrint:
     """Fingerprint an encoded photo; raises PhotoError for anything that is not a readable image.
 
-    ``sha256``: the hex digest of ``data`` when the caller has just computed it from these same
-    bytes (to look in the cache, or to check a stored file), so it is not computed twice: 1.4 ms
-    of a 12-megapixel photo's 10 ms."""
+    ``key``: what names these bytes when the caller already has a digest of them (the platform's
+    stored SHA-256 of an evidence file), else ``content_key(data)``."""
     img = _open(data)
     width, height = img.size  # before draft() shrinks it
     thumb = _grey_thumbnail(img, data)
     assert img.format is not None  # _open refuses images of no or another format
     return PhotoPrint(
-        sha256=sha256 or hashlib.sha256(data).hexdigest(),
+        key=key or content_key(data),
         width=width,
         height=height,
         format=SUPPORTED_FORMATS[img.format],
@@ -410,7 +419,7 @@ def upright_view(fp: PhotoPrint) -> PhotoPrint | None:
     thumb = np.ascontiguousarray(turn(fp.thumb))
     swapped = fp.orientation >= 5
     return PhotoPrint(
-        sha256=f"{fp.sha256}:upright",  # an identity for the caches, never a file's content
+        key=f"{fp.key}:upright",  # an identity for the caches, never a file's content
         width=fp.height if swapped else fp.width,
         height=fp.width if swapped else fp.height,
         format=fp.format,

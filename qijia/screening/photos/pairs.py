@@ -91,9 +91,9 @@ def find_duplicate_pairs(
     owners = np.repeat(np.arange(len(prints), dtype=np.int64), [len(p.codes) for p in prints])
     candidates = _candidate_pairs(index, owners, *_codes_of(prints))
     # Same content under two keys is always a pair, whatever the hashes say.
-    by_sha: dict[str, list[int]] = {}
+    by_key: dict[str, list[int]] = {}
     for pos, fp in enumerate(prints):
-        by_sha.setdefault(fp.sha256, []).append(pos)
+        by_key.setdefault(fp.key, []).append(pos)
     merged: dict[tuple[int, int], set[bool]] = {}
     for (qi, oi), flips in candidates.items():
         if origin[qi] == origin[oi]:
@@ -101,7 +101,7 @@ def find_duplicate_pairs(
         pair = (min(qi, oi), max(qi, oi))
         # the flag says which side was mirrored; verification mirrors the second of the pair
         merged.setdefault(pair, set()).update(flips)
-    for positions in by_sha.values():
+    for positions in by_key.values():
         for x in range(len(positions)):
             for y in range(x + 1, len(positions)):
                 merged.setdefault((positions[x], positions[y]), set()).add(False)
@@ -110,13 +110,13 @@ def find_duplicate_pairs(
     tasks: dict[tuple[str, str], tuple[int, int, tuple[bool, ...]]] = {}
     for i, j in sorted(merged):
         a, b = prints[i], prints[j]
-        key = (a.sha256, b.sha256) if a.sha256 <= b.sha256 else (b.sha256, a.sha256)
+        key = (a.key, b.key) if a.key <= b.key else (b.key, a.key)
         tasks.setdefault(key, (i, j, tuple(sorted(merged[(i, j)]))))
     verdicts = dict(zip(tasks, _verify_all(prints, list(tasks.values()), progress), strict=True))
     found: dict[tuple[int, int], dict] = {}
     for i, j in sorted(merged):
         a, b = prints[i], prints[j]
-        key = (a.sha256, b.sha256) if a.sha256 <= b.sha256 else (b.sha256, a.sha256)
+        key = (a.key, b.key) if a.key <= b.key else (b.key, a.key)
         evidence = verdicts[key]
         pair = (min(origin[i], origin[j]), max(origin[i], origin[j]))
         if evidence is None or pair in found:
@@ -187,7 +187,7 @@ class PhotoIndex(Generic[K]):
         self._prints: list[PhotoPrint] = []
         self._owners: list[np.ndarray] = []
         self._extra_owners: list[np.ndarray] = []
-        self._by_sha: dict[str, list[int]] = {}
+        self._by_key: dict[str, list[int]] = {}
         self._photos = 0  # stored photos; _keys/_prints also hold their upright views
 
     def __len__(self) -> int:
@@ -201,7 +201,7 @@ class PhotoIndex(Generic[K]):
         for offset, fp in enumerate(prints):
             self._owners.append(np.full(len(fp.codes), start + offset, dtype=np.int64))
             self._extra_owners.append(np.full(len(fp.extra_codes), start + offset, dtype=np.int64))
-            self._by_sha.setdefault(fp.sha256, []).append(start + offset)
+            self._by_key.setdefault(fp.key, []).append(start + offset)
         self._keys.extend(keys[o] for o in origin)
         self._prints.extend(prints)
         self._photos += len(keys)
@@ -221,7 +221,7 @@ class PhotoIndex(Generic[K]):
         for pair, flips in stored_crops.items():
             candidates.setdefault(pair, set()).update(flips)
         for pos, fp in enumerate(prints):  # identical content is always found
-            for stored in self._by_sha.get(fp.sha256, ()):
+            for stored in self._by_key.get(fp.key, ()):
                 candidates.setdefault((pos, stored), set()).add(False)
         out: dict[tuple[int, K], dict] = {}
         for (qi, si), flips in sorted(candidates.items()):

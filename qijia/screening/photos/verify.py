@@ -94,7 +94,7 @@ def _features(
     """
     stretch = round(stretch, 3)
     return _FEATURES.get(
-        (fp.sha256, mirrored, stretch), lambda: _compute_features(fp, mirrored, stretch)
+        (fp.key, mirrored, stretch), lambda: _compute_features(fp, mirrored, stretch)
     )
 
 
@@ -602,7 +602,7 @@ def _small(fp: PhotoPrint, mirrored: bool) -> np.ndarray:
             interpolation=cv2.INTER_AREA,
         ).astype(np.float32)
 
-    return _SMALL.get((fp.sha256, mirrored), compute)
+    return _SMALL.get((fp.key, mirrored), compute)
 
 
 def _crop_correlation(
@@ -694,7 +694,7 @@ def compare(
     too few. ``explain``, when given, receives the measurements of every attempt (for
     tuning and for a reviewer asking why a pair was not reported).
     """
-    if a.sha256 == b.sha256:
+    if a.key == b.key:
         return {"method": "identical_content", "mirrored": False}
     coarse = max(_coarse_score(a, b, flip) for flip in mirrored)
     if coarse < GATE_MIN:

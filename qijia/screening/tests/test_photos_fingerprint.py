@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import io
-import types
+import sqlite3
 
+import blake3
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -100,7 +101,7 @@ def test_large_jpeg_is_decoded_at_reduced_size(monkeypatch):
 def test_print_round_trips_through_bytes():
     fp = P.fingerprint_bytes(_jpeg())
     back = P.PhotoPrint.from_bytes(fp.to_bytes())
-    assert back.sha256 == fp.sha256 and (back.width, back.height) == (fp.width, fp.height)
+    assert back.key == fp.key and (back.width, back.height) == (fp.width, fp.height)
     assert np.array_equal(back.codes, fp.codes)
     assert np.array_equal(back.mirror_codes, fp.mirror_codes)
     assert np.array_equal(back.thumb, fp.thumb)
@@ -114,7 +115,7 @@ def test_cache_fingerprints_each_content_once(tmp_path, monkeypatch):
     calls = []
     real = P.fingerprint_bytes
     monkeypatch.setattr(
-        photo_cache, "fingerprint_bytes", lambda raw, sha=None: calls.append(1) or real(raw, sha)
+        photo_cache, "fingerprint_bytes", lambda raw, key=None: calls.append(1) or real(raw, key)
     )
     cache = P.FingerprintCache(tmp_path / "cache" / "prints.sqlite")
     first = [P.fingerprint_file(tmp_path / n, cache) for n in ("a.jpg", "b.jpg", "c.jpg")]
@@ -123,27 +124,46 @@ def test_cache_fingerprints_each_content_once(tmp_path, monkeypatch):
     again = P.FingerprintCache(tmp_path / "cache" / "prints.sqlite")  # a later run
     second = [P.fingerprint_file(tmp_path / n, again) for n in ("a.jpg", "c.jpg")]
     assert len(calls) == 2 and again.hits == 2
-    assert [fp.sha256 for fp in second] == [first[0].sha256, first[2].sha256]
+    assert [fp.key for fp in second] == [first[0].key, first[2].key]
     assert np.array_equal(second[1].thumb, first[2].thumb)
 
 
-def test_a_content_its_caller_hashed_is_not_hashed_again(tmp_path, monkeypatch):
+def test_a_print_is_keyed_by_the_content_or_by_its_callers_digest(tmp_path, monkeypatch):
     data = _jpeg()
-    digest = hashlib.sha256(data).hexdigest()
     expected = P.fingerprint_bytes(data)
+    assert expected.key == "blake3:" + blake3.blake3(data).hexdigest() == P.content_key(data)
+    assert P.content_key(data[:-1]) != expected.key
     hashed = []
-    counting = types.SimpleNamespace(sha256=lambda raw: hashed.append(1) or hashlib.sha256(raw))
-    monkeypatch.setattr(fingerprint_module, "hashlib", counting)
-    given_digest = P.fingerprint_bytes(data, digest)
-    cache = P.FingerprintCache(tmp_path / "prints.sqlite")
-    through_cache = cache.fingerprint(data)  # the cache hashes the content to look it up
-    cache.close()
+    real = fingerprint_module.content_key
+    counting = lambda raw: hashed.append(1) or real(raw)  # noqa: E731
+    monkeypatch.setattr(fingerprint_module, "content_key", counting)
+    monkeypatch.setattr(photo_cache, "content_key", counting)
+    # a caller that keeps the bytes by its own digest (the platform: the stored SHA-256)
+    given = P.fingerprint_bytes(data, "sha256:" + hashlib.sha256(data).hexdigest())
     assert hashed == []
-    for fp in (given_digest, through_cache):
-        assert fp.sha256 == expected.sha256 == digest
-        assert np.array_equal(fp.codes, expected.codes) and np.array_equal(fp.thumb, expected.thumb)
-    P.fingerprint_bytes(data)  # without a digest it is computed here
+    assert given.key == "sha256:" + hashlib.sha256(data).hexdigest()
+    cache = P.FingerprintCache(tmp_path / "prints.sqlite")
+    through_cache = cache.fingerprint(data)  # keyed once, to look it up, then not again
+    cache.close()
     assert hashed == [1]
+    assert through_cache.key == expected.key
+    for fp in (given, through_cache):
+        assert np.array_equal(fp.codes, expected.codes) and np.array_equal(fp.thumb, expected.thumb)
+
+
+def test_a_cache_of_the_sha256_keyed_format_is_dropped(tmp_path):
+    path = tmp_path / "prints.sqlite"
+    old = sqlite3.connect(path)
+    old.execute("CREATE TABLE prints (sha256 TEXT PRIMARY KEY, version INTEGER, data BLOB)")
+    old.execute("INSERT INTO prints VALUES ('ab', 5, x'00')")
+    old.commit()
+    old.close()
+    cache = P.FingerprintCache(path)
+    fp = cache.fingerprint(_jpeg())
+    assert len(cache) == 1 and cache.get(fp.key) is not None
+    cache.close()
+    tables = sqlite3.connect(path).execute("SELECT name FROM sqlite_master").fetchall()
+    assert ("prints",) not in tables
 
 
 def test_photogen_is_deterministic_for_a_seed():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 
 import numpy as np
 import pytest
@@ -124,7 +125,90 @@ def test_fingerprints_are_cached_by_content(tmp_path, images, monkeypatch):
     decoded.clear()
     _, prints, digests = load_for_screening(root, cache_dir=cache_file)
     assert decoded == []
-    assert prints["photos/a1_site.jpg"].sha256 == digests["photos/same_bytes.jpg"]
+    assert prints["photos/a1_site.jpg"] is prints["photos/same_bytes.jpg"]
+    assert (
+        digests["photos/same_bytes.jpg"]
+        == hashlib.sha256((root / "photos" / "same_bytes.jpg").read_bytes()).hexdigest()
+    )
+
+
+def _pair_bundle(tmp_path, images):
+    names = list(images)
+    return write_bundle(
+        tmp_path / "b",
+        enterprises=[enterprise(k) for k in range(1, 4)],
+        applications=[application(f"A{k}", uscc(k)) for k in range(1, 4)],
+        photos=[
+            {"application_id": "A1", "file": names[0], "caption": ""},
+            {"application_id": "A2", "file": names[1], "caption": ""},
+            {"application_id": "A3", "file": names[2], "caption": ""},
+        ],
+        images={n: images[n] for n in names[:3]},
+    )
+
+
+def test_findings_name_photos_by_sha256_computed_only_for_their_files(
+    tmp_path, images, monkeypatch
+):
+    from qijia.screening import engine
+
+    root = _pair_bundle(tmp_path, images)
+    names = list(images)
+    bundle, prints, digests = load_for_screening(root, cache_dir=tmp_path / "cache.sqlite3")
+    hashed: list[int] = []
+    real = hashlib.sha256
+    monkeypatch.setattr(
+        engine,
+        "hashlib",
+        type("H", (), {"sha256": staticmethod(lambda b: hashed.append(1) or real(b))}),
+    )
+    found = [
+        f
+        for f in screen(bundle, AS_OF, prints=prints, digests=digests)
+        if f.kind == "duplicate_photo"
+    ]
+    assert {f.evidence["file"] for f in found} == {names[0], names[1]}
+    for f in found:
+        for key, file in (("sha256", "file"), ("other_sha256", "other_file")):
+            content = (root / f.evidence[file]).read_bytes()
+            assert f.evidence[key] == real(content).hexdigest()
+    assert len(hashed) == 2  # the two files in findings, each once; not the third
+
+
+def test_a_photo_changed_while_it_is_screened_is_reported_not_described(
+    tmp_path, images, monkeypatch, capsys
+):
+    """The SHA-256 in a finding is of the bytes that were screened, or the run stops (exit 2)."""
+    from qijia.screening import engine
+    from qijia.screening.bundle import BundleError
+    from qijia.screening.cli import main
+
+    root = _pair_bundle(tmp_path, images)
+    names = list(images)
+    cache = tmp_path / "cache.sqlite3"
+    bundle, prints, digests = load_for_screening(root, cache_dir=cache)
+    (root / names[1]).write_bytes(images[names[2]])
+    with pytest.raises(BundleError) as raised:
+        screen(bundle, AS_OF, prints=prints, digests=digests)
+    assert [(p.line, p.message) for p in raised.value.problems] == [
+        (3, f"照片文件“{names[1]}”在筛查期间被改动，请重新筛查")
+    ]
+
+    # read once by this process and once more (other bytes) by the fingerprinting worker
+    (root / names[1]).write_bytes(images[names[3]])
+    real_job = engine._fingerprint_job
+
+    def rewriting_job(job):
+        (root / job[2]).write_bytes(images[names[4]])
+        return real_job(job)
+
+    monkeypatch.setattr(engine, "_fingerprint_job", rewriting_job)
+    out = tmp_path / "findings.json"
+    assert (
+        main(["screen", str(root), "--out", str(out), "--cache", str(cache), "--no-progress"]) == 2
+    )
+    assert not out.exists()
+    assert f"照片文件“{names[1]}”在筛查期间被改动" in capsys.readouterr().err
 
 
 def test_zip_bundle_fingerprinted_in_worker_processes_finds_the_same_pairs(tmp_path, images):
