@@ -91,9 +91,11 @@ class FileDigests(Mapping[str, str]):
         if known is None:
             from qijia.screening.photos import content_key
 
-            expected = self._keys[file]
-            data = self._bundle.read_bytes(file)
-            if content_key(data) != expected:
+            try:
+                data = self._bundle.read_bytes(file)
+            except (OSError, KeyError):
+                data = None  # removed while being screened
+            if data is None or content_key(data) != self._keys[file]:
                 raise BundleError([_changed(file, self._lines[file])])
             known = self._known[file] = hashlib.sha256(data).hexdigest()
         return known

@@ -193,6 +193,11 @@ def test_a_photo_changed_while_it_is_screened_is_reported_not_described(
     assert [(p.line, p.message) for p in raised.value.problems] == [
         (3, f"照片文件“{names[1]}”在筛查期间被改动，请重新筛查")
     ]
+    bundle, prints, digests = load_for_screening(root, cache_dir=cache)
+    (root / names[1]).unlink()  # removed while being screened (it now pairs with names[2])
+    with pytest.raises(BundleError) as raised:
+        screen(bundle, AS_OF, prints=prints, digests=digests)
+    assert [p.line for p in raised.value.problems] == [3]
 
     # read once by this process and once more (other bytes) by the fingerprinting worker
     (root / names[1]).write_bytes(images[names[3]])
