@@ -132,18 +132,18 @@ def test_fingerprints_are_cached_by_content(tmp_path, images, monkeypatch):
     )
 
 
-def _pair_bundle(tmp_path, images):
-    names = list(images)
+def _three_applications(tmp_path, images, files=(0, 1, 2)):
+    """A bundle of applications A1-A3, one photo each: ``images``' entries at ``files``."""
+    names = [list(images)[k] for k in files]
     return write_bundle(
         tmp_path / "b",
         enterprises=[enterprise(k) for k in range(1, 4)],
         applications=[application(f"A{k}", uscc(k)) for k in range(1, 4)],
         photos=[
-            {"application_id": "A1", "file": names[0], "caption": ""},
-            {"application_id": "A2", "file": names[1], "caption": ""},
-            {"application_id": "A3", "file": names[2], "caption": ""},
+            {"application_id": f"A{k + 1}", "file": name, "caption": ""}
+            for k, name in enumerate(names)
         ],
-        images={n: images[n] for n in names[:3]},
+        images={name: images[name] for name in names},
     )
 
 
@@ -152,7 +152,7 @@ def test_findings_name_photos_by_sha256_computed_only_for_their_files(
 ):
     from qijia.screening import engine
 
-    root = _pair_bundle(tmp_path, images)
+    root = _three_applications(tmp_path, images)
     names = list(images)
     bundle, prints, digests = load_for_screening(root, cache_dir=tmp_path / "cache.sqlite3")
     hashed: list[int] = []
@@ -183,7 +183,7 @@ def test_a_photo_changed_while_it_is_screened_is_reported_not_described(
     from qijia.screening.bundle import BundleError
     from qijia.screening.cli import main
 
-    root = _pair_bundle(tmp_path, images)
+    root = _three_applications(tmp_path, images)
     names = list(images)
     cache = tmp_path / "cache.sqlite3"
     bundle, prints, digests = load_for_screening(root, cache_dir=cache)
@@ -256,18 +256,7 @@ def test_photo_verification_shows_its_progress(tmp_path, images, monkeypatch, pa
     that sees every pair, in process and from the workers; the findings do not change."""
     from qijia.screening.photos import pairs
 
-    names = list(images)
-    root = write_bundle(
-        tmp_path / "b",
-        enterprises=[enterprise(k) for k in range(1, 4)],
-        applications=[application(f"A{k}", uscc(k)) for k in range(1, 4)],
-        photos=[
-            {"application_id": "A1", "file": names[0], "caption": ""},
-            {"application_id": "A2", "file": names[1], "caption": ""},
-            {"application_id": "A3", "file": names[4], "caption": ""},
-        ],
-        images={names[k]: images[names[k]] for k in (0, 1, 4)},
-    )
+    root = _three_applications(tmp_path, images, (0, 1, 4))
     bundle, prints, digests = load_for_screening(root, cache_dir=tmp_path / "cache.sqlite3")
     bars: list[tuple[str, int, int]] = []
 
