@@ -1,7 +1,8 @@
 """What screening keeps of a photo: window hashes, a thumbnail and the content key.
 
-JPEGs are decoded at reduced size (libjpeg's DCT scaling through ``Image.draft``): a 12-megapixel
-photo is decoded at 1/8 scale directly, which is most of a fingerprint's cost.
+JPEGs are decoded at reduced size: a 12-megapixel photo at 1/8 scale from its DC coefficients
+alone (``jpegdc``), a smaller one through libjpeg's DCT scaling (``Image.draft``). Decoding is
+most of a fingerprint's cost.
 """
 
 from __future__ import annotations
