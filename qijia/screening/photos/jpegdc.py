@@ -503,7 +503,7 @@ def _next_segments(data: bytes, pos: int, state: _State) -> tuple[int, bytes, in
                 raise _Unsupported("frame")
             state.frame = (height, width, comps)
             state.progressive = marker == 0xC2
-        elif 0xC3 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+        elif 0xC3 <= marker <= 0xCF and marker not in (0xC4, 0xCC):  # (0xC8, JPG, too)
             raise _Unsupported("not a Huffman JPEG of DCT blocks")
         elif marker == 0xC4:
             p = 0
@@ -524,6 +524,13 @@ def _next_segments(data: bytes, pos: int, state: _State) -> tuple[int, bytes, in
                     raise _Unsupported("quantisation table")
                 state.quant[tq] = int.from_bytes(body[p + 1 : p + 2 + pq], "big")
                 p += 1 + 64 * (pq + 1)
+        elif marker == 0xCC:
+            # DAC, arithmetic coding's conditioning: libjpeg reads and checks it even in a
+            # Huffman file (jdmarker.c get_dac: whole pairs, a table index under 32, a DC
+            # table's lower bound not above its upper)
+            pairs = zip(body[::2], body[1::2], strict=False)
+            if len(body) % 2 or any(i >= 32 or (i < 16 and v & 15 > v >> 4) for i, v in pairs):
+                raise _Unsupported("arithmetic conditioning")
         elif marker == 0xDD:
             if len(body) != 2:
                 raise _Unsupported("restart interval")

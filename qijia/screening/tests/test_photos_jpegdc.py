@@ -129,6 +129,35 @@ def test_a_size_zero_code_other_than_zrl_ends_the_block_as_in_libjpeg():
     assert np.array_equal(jpegdc.luma_eighth(bytes(data)), jpegdc.luma_eighth(original))
 
 
+@pytest.mark.parametrize(
+    ("marker", "body", "libjpeg_reads_it"),
+    [
+        (0xCC, bytes([0, 0x10]), True),  # DAC: a DC table's conditioning, bounds 0 and 1
+        (0xCC, bytes([16, 0, 17, 200]), True),  # AC tables' K: libjpeg does not check it
+        (0xCC, bytes([0, 0x01]), False),  # lower bound above the upper
+        (0xCC, bytes([32, 5]), False),  # no table 32
+        (0xCC, bytes([0, 0x10, 1]), False),  # half a pair
+        (0xC8, bytes([0, 0x10]), False),  # JPG, reserved: libjpeg stops as on an unknown SOF
+        (0xDC, bytes([0, 120]), True),  # DNL: passed over
+    ],
+)
+def test_a_marker_segment_is_checked_as_libjpeg_does(marker, body, libjpeg_reads_it):
+    """Segments this decoder needs nothing from but libjpeg checks (a flipped bit turns a DHT
+    into a DAC; the damaged-file test found one in CI): a file libjpeg stops on is not read.
+    (Every marker 0x01-0xFE before the first and second scans of a baseline and a progressive
+    file, with three bodies: 0 read where libjpeg fails, 0 read differently.)"""
+    data = _encode(_scene(160, 120, 1), quality=90)
+    at = data.index(b"\xff\xda")
+    segment = bytes([0xFF, marker]) + (len(body) + 2).to_bytes(2, "big") + body
+    damaged = data[:at] + segment + data[at:]
+    if libjpeg_reads_it:
+        _assert_same_as_pillow(damaged)
+    else:
+        with pytest.raises(OSError):
+            _pillow_eighth(damaged)
+        assert jpegdc.luma_eighth(damaged) is None
+
+
 def test_a_component_without_its_quantisation_table_gives_none():
     """libjpeg refuses a frame whose chroma names an undefined table, though the luma's is there."""
     data = bytearray(_encode(_scene(640, 480), quality=90))
