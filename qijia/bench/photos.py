@@ -127,7 +127,7 @@ def _decode_section(data_dir: Path, count: int) -> tuple[str, float]:
         f"{c_ref / c_hash:.1f}x, same codes | |\n"
         f"| of which the content key (BLAKE3), CPU | {c_key * 1000:.2f} ms (the cache's key, "
         f"computed once per file whichever way it is decoded) | {c_sha * 1000:.2f} ms for "
-        f"SHA-256, the key until 2026-11-30; without a key: {c_full / (c_ours - c_key):.1f}x "
+        f"SHA-256, the key until 2026-11-29; without a key: {c_full / (c_ours - c_key):.1f}x "
         f"(for information: the target's ratio counts it) | |"
     )
     return text, ratio

@@ -36,7 +36,7 @@ class FingerprintCache:
         # A cache: after a power cut it may lack the last prints (they are computed again), but
         # WAL keeps it consistent; a sync per write cost 0.7 ms a photo on the city bundle.
         self._db.execute("PRAGMA synchronous=NORMAL")
-        # (until 2026-11-30 the table "prints" held them by the content's SHA-256: its rows are
+        # (until 2026-11-29 the table "prints" held them by the content's SHA-256: its rows are
         # never read again, and a city's thumbnails are a gigabyte)
         self._db.execute("DROP TABLE IF EXISTS prints")
         self._db.execute(
