@@ -123,13 +123,25 @@ def test_fingerprints_are_cached_by_content(tmp_path, images, monkeypatch):
     assert decoded == ["photos/a1_site.jpg"]
 
     decoded.clear()
-    _, prints, digests = load_for_screening(root, cache_dir=cache_file)
+    bundle, prints, digests = load_for_screening(root, cache_dir=cache_file)
     assert decoded == []
     assert prints["photos/a1_site.jpg"] is prints["photos/same_bytes.jpg"]
     assert (
         digests["photos/same_bytes.jpg"]
         == hashlib.sha256((root / "photos" / "same_bytes.jpg").read_bytes()).hexdigest()
     )
+    # the same bytes are the same photograph, and the evidence says why
+    found = [
+        f
+        for f in screen(bundle, AS_OF, prints=prints, digests=digests)
+        if f.kind == "duplicate_photo"
+    ]
+    assert [
+        (f.application_id, f.evidence["method"], f.evidence["identical_content"]) for f in found
+    ] == [
+        ("A1", "identical_content", True),
+        ("A2", "identical_content", True),
+    ]
 
 
 def _three_applications(tmp_path, images, files=(0, 1, 2)):
