@@ -2,13 +2,13 @@
 
 Fingerprinting and the duplicate search are the photo module's (:mod:`qijia.screening.photos`);
 this detector only turns its pairs into findings — one on each application of a pair, never a
-finding for two photos of the same application — and adds byte-identical files (same content
-key), which are the same photograph whatever the similarity stage says.
+finding for two photos of the same application. Byte-identical files (same content key) are
+pairs whatever the similarity stage says: the photo module returns them as such, and their
+evidence says so.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Mapping
 from typing import Any
 
@@ -31,16 +31,10 @@ def detect(
     pairs: dict[tuple[int, int], dict[str, Any]] = {}
     if len(items) > 1:
         for a, b, extra in photo_module.find_duplicate_pairs(items, progress=progress):
-            key = (min(a, b), max(a, b))
-            pairs.setdefault(key, dict(extra or {}))
-    by_content: dict[str, list[int]] = defaultdict(list)
-    for i, fp in items:
-        by_content[fp.key].append(i)
-    for group in by_content.values():
-        for x in range(len(group)):
-            for y in range(x + 1, len(group)):
-                key = (group[x], group[y])
-                pairs.setdefault(key, {}).setdefault("identical_content", True)
+            evidence = dict(extra or {})
+            if evidence.get("method") == "identical_content":
+                evidence["identical_content"] = True  # (the report's "文件内容相同")
+            pairs.setdefault((min(a, b), max(a, b)), evidence)
 
     findings: list[Finding] = []
     for (a, b), extra in pairs.items():

@@ -105,19 +105,20 @@ def find_duplicate_pairs(
         for x in range(len(positions)):
             for y in range(x + 1, len(positions)):
                 merged.setdefault((positions[x], positions[y]), set()).add(False)
+
     # One verification per pair of contents, in (i, j) order so a photo's keypoints are reused
     # by its consecutive pairs.
+    def contents(i: int, j: int) -> tuple[str, str]:
+        a, b = prints[i].key, prints[j].key
+        return (a, b) if a <= b else (b, a)
+
     tasks: dict[tuple[str, str], tuple[int, int, tuple[bool, ...]]] = {}
     for i, j in sorted(merged):
-        a, b = prints[i], prints[j]
-        key = (a.key, b.key) if a.key <= b.key else (b.key, a.key)
-        tasks.setdefault(key, (i, j, tuple(sorted(merged[(i, j)]))))
+        tasks.setdefault(contents(i, j), (i, j, tuple(sorted(merged[(i, j)]))))
     verdicts = dict(zip(tasks, _verify_all(prints, list(tasks.values()), progress), strict=True))
     found: dict[tuple[int, int], dict] = {}
     for i, j in sorted(merged):
-        a, b = prints[i], prints[j]
-        key = (a.key, b.key) if a.key <= b.key else (b.key, a.key)
-        evidence = verdicts[key]
+        evidence = verdicts[contents(i, j)]
         pair = (min(origin[i], origin[j]), max(origin[i], origin[j]))
         if evidence is None or pair in found:
             continue
