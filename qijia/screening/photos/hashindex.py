@@ -188,8 +188,9 @@ def _join_chunk(
 
 #: On every core for any batch: measured on 1,000,000 codes, 22 queries took 0.23 ms against
 #: 0.55 ms on one core, 1,100 took 21 ms against 42 ms (Intel host, in query order; in bucket
-#: order on a busy AMD host, 1.2 ms for 22, the sort's passes over 65,536 buckets, and 17 ms). (An earlier serial twin for small batches
-#: shared its numba cache entry with this kernel, so "parallel" had been running serial code.)
+#: order on a busy AMD host, 1.2 ms for 22, the sort's passes over 65,536 buckets, and 17 ms).
+#: (An earlier serial twin for small batches shared its numba cache entry with this kernel, so
+#: "parallel" had been running serial code.)
 @numba.njit(cache=True, parallel=True)
 def _mih_parallel(
     join,
