@@ -129,6 +129,18 @@ def test_a_size_zero_code_other_than_zrl_ends_the_block_as_in_libjpeg():
     assert np.array_equal(jpegdc.luma_eighth(bytes(data)), jpegdc.luma_eighth(original))
 
 
+def test_an_ac_code_whose_value_bits_run_past_the_lookahead_is_skipped_in_one_lookup():
+    """AC values are skipped, never read, so a table entry may take a code's value bits beyond
+    the bits it looked at: here a 5-bit code of size 10 (15 bits) and the EOB after it."""
+    counts = bytes([0, 0, 0, 0, 2] + [0] * 11)  # 00000: EOB, 00001: run 0, size 10
+    table = jpegdc._multi_table(jpegdc._code_table(counts, bytes([0x00, 0x0A])), 13)
+    entry = int(table[0b00001_10110_011])
+    assert entry & 63 == 15 and entry >> 6 == 1  # 15 bits used, one coefficient moved
+    assert int(table[0]) == 5 | 128 << 6  # an EOB at once: 5 bits, end of block
+    # a prefix that starts no code says "not here" (moved 64): the slow path then stops
+    assert int(table[0b11111_11111_111]) >> 6 == 64
+
+
 @pytest.mark.parametrize(
     ("marker", "body", "libjpeg_reads_it"),
     [
