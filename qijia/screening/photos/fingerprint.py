@@ -277,10 +277,11 @@ def _area_dct(start: int, stop: int, size: int) -> np.ndarray:
 @functools.lru_cache(maxsize=32)
 def _window_maps(
     h: int, w: int, windows: tuple[tuple[float, float, float, float], ...]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
     """For thumbnails of one shape: the row maps of the distinct row ranges (8 per range x h),
-    which range each window uses, and each window's column map (windows x 8 x w); None when a
-    window is under 32 pixels on a side (cv2 enlarges those; see _phash_windows)."""
+    the ranges themselves (first row, end row: a range's map is zero outside them), which range
+    each window uses, and each window's column map (windows x 8 x w); None when a window is
+    under 32 pixels on a side (cv2 enlarges those; see _phash_windows)."""
     boxes = _boxes(h, w, windows)
     if any(y1 - y0 < 32 or x1 - x0 < 32 for y0, y1, x0, x1 in boxes):
         return None
@@ -288,40 +289,57 @@ def _window_maps(
     rows = np.concatenate([_area_dct(y0, y1, h) for y0, y1 in ranges])
     group = np.array([ranges.index((y0, y1)) for y0, y1, _x0, _x1 in boxes], dtype=np.int64)
     cols = np.stack([_area_dct(x0, x1, w) for _y0, _y1, x0, x1 in boxes])
-    return rows, group, cols
+    return rows, np.array(ranges, dtype=np.int64), group, cols
 
 
 @numba.njit(cache=True)
-def _window_coefficients(thumb, rows, group, cols):  # pragma: no cover - compiled
+def _window_coefficients(thumb, rows, ranges, group, cols):  # pragma: no cover - compiled
     """The 8x8 low DCT coefficients of every window of ``thumb`` and of its mirror image:
     rows[range] @ thumb @ cols[window].T, the mirror with the column map reversed.
 
     Compiled rather than numpy's matmul: OpenBLAS runs a product of this size on every core and
     its threads then spin for milliseconds, which cost a fingerprinting worker more CPU time than
-    the 7 ms this replaces (measured: +40 ms per 12 MP photo)."""
+    the 7 ms this replaces (measured: +40 ms per 12 MP photo). The loops are written out so that
+    the compiler keeps more in registers: a range's eight rows share each thumbnail row they
+    read, and two column maps share each partial row (0.8 ms, now 0.55, on a Xeon). Every sum
+    is taken in the same order as a plain loop would, so the codes are the same bit for bit."""
     h, width = thumb.shape
     partial = np.zeros((rows.shape[0], width))
-    for i in range(rows.shape[0]):
-        for k in range(h):
-            weight = rows[i, k]
-            if weight != 0.0:  # a range's map is zero outside its rows
-                for j in range(width):
-                    partial[i, j] += weight * thumb[k, j]
+    for r in range(ranges.shape[0]):
+        i = 8 * r
+        p0, p1, p2, p3 = partial[i], partial[i + 1], partial[i + 2], partial[i + 3]
+        p4, p5, p6, p7 = partial[i + 4], partial[i + 5], partial[i + 6], partial[i + 7]
+        for k in range(ranges[r, 0], ranges[r, 1]):
+            src = thumb[k]
+            w0, w1, w2, w3 = rows[i, k], rows[i + 1, k], rows[i + 2, k], rows[i + 3, k]
+            w4, w5, w6, w7 = rows[i + 4, k], rows[i + 5, k], rows[i + 6, k], rows[i + 7, k]
+            for j in range(width):
+                s = src[j]
+                p0[j] += w0 * s
+                p1[j] += w1 * s
+                p2[j] += w2 * s
+                p3[j] += w3 * s
+                p4[j] += w4 * s
+                p5[j] += w5 * s
+                p6[j] += w6 * s
+                p7[j] += w7 * s
     n = cols.shape[0]
     low = np.empty((n, 64))
     low_mirror = np.empty((n, 64))
     for wi in range(n):
-        base = group[wi] * 8
         for a in range(8):
-            for b in range(8):
-                total = 0.0
-                mirrored = 0.0
+            p = partial[group[wi] * 8 + a]
+            for b in range(0, 8, 2):
+                c0, c1 = cols[wi, b], cols[wi, b + 1]
+                t0 = m0 = t1 = m1 = 0.0
                 for j in range(width):
-                    value = partial[base + a, j]
-                    total += value * cols[wi, b, j]
-                    mirrored += value * cols[wi, b, width - 1 - j]
-                low[wi, a * 8 + b] = total
-                low_mirror[wi, a * 8 + b] = mirrored
+                    value = p[j]
+                    t0 += value * c0[j]
+                    m0 += value * c0[width - 1 - j]
+                    t1 += value * c1[j]
+                    m1 += value * c1[width - 1 - j]
+                low[wi, a * 8 + b], low_mirror[wi, a * 8 + b] = t0, m0
+                low[wi, a * 8 + b + 1], low_mirror[wi, a * 8 + b + 1] = t1, m1
     return low, low_mirror
 
 
