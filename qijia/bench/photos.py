@@ -109,10 +109,10 @@ def _decode_section(data_dir: Path, count: int) -> tuple[str, float]:
     c_hash = _best_of(lambda: [F._hashes(thumb) for _ in range(20)], 5, time.process_time) / 20
     c_ref = _best_of(lambda: [reference() for _ in range(20)], 5, time.process_time) / 20
     text = (
-        f"| 12 MP JPEG (4000x3000), per photo, CPU (wall) | {c_ours * 1000:.0f} ms "
-        f"({w_ours * 1000:.0f} ms) fingerprint: content key, decode at 1/8, "
+        f"| 12 MP JPEG (4000x3000), per photo, CPU (wall) | {c_ours * 1000:.1f} ms "
+        f"({w_ours * 1000:.1f} ms) fingerprint: content key, decode at 1/8, "
         f"{2 * (len(P.WINDOWS) + len(P.EXTRA_WINDOWS))} hashes, thumbnail | "
-        f"{c_full * 1000:.0f} ms ({w_full * 1000:.0f} ms) bare full-size decode: {ratio:.1f}x; "
+        f"{c_full * 1000:.1f} ms ({w_full * 1000:.1f} ms) bare full-size decode: {ratio:.1f}x; "
         f"{c_phash * 1000:.0f} ms ({w_phash * 1000:.0f} ms) imagehash.phash on the full-size "
         f"decode: {c_phash / c_ours:.1f}x | >= 5x |\n"
         f"| of which the {2 * (len(P.WINDOWS) + len(P.EXTRA_WINDOWS))} window hashes, CPU "
