@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
@@ -589,30 +590,47 @@ def _judge(
 _SMALL = _Bounded(8192)  # GATE_SIDE-pixel float images, ~7 KB each
 
 
-def _small(fp: PhotoPrint, mirrored: bool) -> np.ndarray:
-    """The thumbnail (mirrored if asked) shrunk to GATE_SIDE pixels on its longest side, cached."""
+def _small(fp: PhotoPrint, mirrored: bool) -> tuple[np.ndarray, bool]:
+    """The thumbnail (mirrored if asked) shrunk to GATE_SIDE pixels on its longest side, and
+    whether it is flat (correlation says nothing about it); cached."""
 
-    def compute() -> np.ndarray:
+    def compute() -> tuple[np.ndarray, bool]:
         thumb = _oriented(fp.thumb, mirrored)
         h, w = thumb.shape
         scale = GATE_SIDE / max(h, w)
-        return cv2.resize(
+        small = cv2.resize(
             thumb,
             (max(int(round(w * scale)), 8), max(int(round(h * scale)), 8)),
             interpolation=cv2.INTER_AREA,
         ).astype(np.float32)
+        return small, bool(small.std() < 1.0)
 
     return _SMALL.get((fp.key, mirrored), compute)
 
 
+@functools.lru_cache(maxsize=4096)
+def _crop_size(h: int, w: int, fx: float, fy: float) -> tuple[int, int]:
+    """The template size (width, height) for crop sides (fx, fy) of an h x w image."""
+    return min(int(round(w * fx)), w), min(int(round(h * fy)), h)
+
+
+@functools.lru_cache(maxsize=256)
+def _gate_grid(h: int, w: int) -> tuple[tuple[float, float, tuple[int, int]], ...]:
+    """The gate's first crop sides for an h x w image and their sizes, in the order tried."""
+    return tuple(
+        (fx, fy, _crop_size(h, w, fx, fy))
+        for fx in GATE_FRACTIONS.tolist()
+        for fy in GATE_FRACTIONS.tolist()
+        if fx * fy >= 0.72
+    )
+
+
 def _crop_correlation(
-    big: np.ndarray, small: np.ndarray, fx: float, fy: float, seen: dict[tuple[int, int], float]
+    big: np.ndarray, small: np.ndarray, size: tuple[int, int], seen: dict[tuple[int, int], float]
 ) -> float:
-    """Best correlation of ``small`` resized to (fx, fy) of ``big``'s sides, anywhere in it.
-    ``seen`` holds the scores of template sizes already tried with this pair of images: nearby
-    fractions often round to the same pixel size, and the refinement steps overlap."""
-    h, w = big.shape
-    size = (min(int(round(w * fx)), w), min(int(round(h * fy)), h))
+    """Best correlation of ``small`` resized to ``size``, anywhere in ``big``. ``seen`` holds
+    the scores of template sizes already tried with this pair of images: nearby fractions often
+    round to the same pixel size, and the refinement steps overlap."""
     if size not in seen:
         tmpl = cv2.resize(small, size, interpolation=cv2.INTER_AREA)
         seen[size] = float(cv2.matchTemplate(big, tmpl, cv2.TM_CCOEFF_NORMED).max())
@@ -652,29 +670,28 @@ def _coarse_score(a: PhotoPrint, b: PhotoPrint, flip: bool) -> float:
     """
     step = float(GATE_FRACTIONS[1] - GATE_FRACTIONS[0]) / 2
     best = -1.0
-    small_a, small_b = _small(a, False), _small(b, flip)
-    if small_a.std() < 1.0 or small_b.std() < 1.0:
+    small_a, flat_a = _small(a, False)
+    small_b, flat_b = _small(b, flip)
+    if flat_a or flat_b:
         return 1.0  # a flat picture: correlation says nothing, let verification decide
     for big, small in ((small_a, small_b), (small_b, small_a)):
         big = _as_coarse_as(big, small)
-        grid = []
+        h, w = big.shape
         seen: dict[tuple[int, int], float] = {}
-        for fx in GATE_FRACTIONS:
-            for fy in GATE_FRACTIONS:
-                if fx * fy >= 0.72:
-                    score = _crop_correlation(big, small, fx, fy, seen)
-                    if score >= GATE_MIN:
-                        return score  # passes: verification decides, no need for the best
-                    grid.append((score, fx, fy))
+        grid = []
+        for fx, fy, size in _gate_grid(h, w):
+            score = _crop_correlation(big, small, size, seen)
+            if score >= GATE_MIN:
+                return score  # passes: verification decides, no need for the best
+            grid.append((score, fx, fy))
         grid.sort(reverse=True)
         best = max(best, grid[0][0])
         for _score, fx, fy in grid[:2]:
             for dx in (-step, 0.0, step):
                 for dy in (-step, 0.0, step):
                     if dx or dy:
-                        score = _crop_correlation(
-                            big, small, min(fx + dx, 1.0), min(fy + dy, 1.0), seen
-                        )
+                        size = _crop_size(h, w, min(fx + dx, 1.0), min(fy + dy, 1.0))
+                        score = _crop_correlation(big, small, size, seen)
                         if score >= GATE_MIN:
                             return score
                         best = max(best, score)
