@@ -40,7 +40,9 @@ from numba.extending import intrinsic
 # Bits looked at per table lookup. A DC code with its value bits fits in 12 almost always (a DC
 # table is then 8 KB). An AC table of 13 bits (16 KB, uint16 entries) skips more codes a lookup:
 # 4-8% faster than 12 on an AMD EPYC with 48 KB of L1 data cache, and 14 (32 KB) no faster
-# than 13 (docs/screening.md); on CPUs with 32 KB, 13-16 bits were no faster than 12.
+# than 13 (docs/screening.md); on CPUs with 32 KB, 13-16 bits were no faster than 12. Since AC
+# value bits may run past the lookahead (_multi_table), 12, 13 and 14 are within noise of each
+# other on an Intel Xeon with 48 KB.
 DC_LOOKAHEAD = 12
 AC_LOOKAHEAD = 13
 
