@@ -131,7 +131,7 @@ def test_a_size_zero_code_other_than_zrl_ends_the_block_as_in_libjpeg():
 
 def test_an_ac_code_whose_value_bits_run_past_the_lookahead_is_skipped_in_one_lookup():
     """AC values are skipped, never read, so a table entry may take a code's value bits beyond
-    the bits it looked at: here a 5-bit code of size 10 (15 bits) and the EOB after it."""
+    the bits it looked at: here a 5-bit code of size 10, 15 bits in one entry."""
     counts = bytes([0, 0, 0, 0, 2] + [0] * 11)  # 00000: EOB, 00001: run 0, size 10
     table = jpegdc._multi_table(jpegdc._code_table(counts, bytes([0x00, 0x0A])), 13)
     entry = int(table[0b00001_10110_011])
