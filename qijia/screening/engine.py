@@ -54,8 +54,9 @@ def default_cache_dir() -> Path:
 _WORKER_BUNDLES: dict[tuple[str, str], Bundle] = {}
 
 
-def _fingerprint_job(job: tuple[str, str, str]) -> tuple[Any, str | None]:
-    """Runs in a worker: read the file itself (no photo bytes cross the process boundary)."""
+def _fingerprint_job(job: tuple[str, str, str]) -> tuple[str, Any, str | None]:
+    """Runs in a worker: read the file itself (no photo bytes cross the process boundary).
+    Returns (the file, its fingerprint or None, the error or None)."""
     from qijia.screening import photos
 
     root, prefix, rel = job
@@ -65,11 +66,11 @@ def _fingerprint_job(job: tuple[str, str, str]) -> tuple[Any, str | None]:
             root=Path(root), manifest={}, prefix=prefix
         )
     try:
-        return photos.fingerprint_bytes(bundle.read_bytes(rel)), None
+        return rel, photos.fingerprint_bytes(bundle.read_bytes(rel)), None
     except photos.PhotoError as exc:
-        return None, exc.message
+        return rel, None, exc.message
     except (OSError, KeyError) as exc:
-        return None, str(exc)
+        return rel, None, str(exc)
 
 
 class FileDigests(Mapping[str, str]):
@@ -138,82 +139,86 @@ def fingerprint_photos(
     prints: dict[str, Any] = {}
     keys: dict[str, str] = {}
     problems: list[BundleProblem] = []
-    todo: list[str] = []
     same_bytes: dict[str, list[str]] = {}
     files = list(lines)
-    iterator = progress(files, desc="读取照片", unit="张") if progress else files
-    for file in iterator:
-        try:
-            if bundle.size(file) > photos.MAX_PHOTO_BYTES:
+    todo: list[str] = []  # the files to decode, in the order of their jobs
+
+    def jobs() -> Iterator[tuple[str, str, str]]:
+        """Read every file here once (size, format, content key, cache) and yield the ones to
+        decode: the pool takes them as they come, so its workers start while the rest are read."""
+        for file in progress(files, desc="读取照片", unit="张") if progress else files:
+            try:
+                if bundle.size(file) > photos.MAX_PHOTO_BYTES:
+                    problems.append(
+                        BundleProblem(
+                            "photos.csv",
+                            lines[file],
+                            "file",
+                            f"照片文件“{file}”过大（超过 {photos.MAX_PHOTO_BYTES // 2**20} MB），未读取",
+                        )
+                    )
+                    continue
+                data = bundle.read_bytes(file)
+            except (OSError, KeyError):
+                problems.append(
+                    BundleProblem("photos.csv", lines[file], "file", f"照片文件“{file}”无法读取")
+                )
+                continue
+            if sniff_image_format(data[:16]) is None:
                 problems.append(
                     BundleProblem(
                         "photos.csv",
                         lines[file],
                         "file",
-                        f"照片文件“{file}”过大（超过 {photos.MAX_PHOTO_BYTES // 2**20} MB），未读取",
+                        f"照片文件“{file}”不是 JPEG、PNG 或 WebP 图像",
                     )
                 )
                 continue
-            data = bundle.read_bytes(file)
-        except (OSError, KeyError):
-            problems.append(
-                BundleProblem("photos.csv", lines[file], "file", f"照片文件“{file}”无法读取")
-            )
-            continue
-        if sniff_image_format(data[:16]) is None:
-            problems.append(
-                BundleProblem(
-                    "photos.csv",
-                    lines[file],
-                    "file",
-                    f"照片文件“{file}”不是 JPEG、PNG 或 WebP 图像",
-                )
-            )
-            continue
-        key = keys[file] = photos.content_key(data)
-        if key in same_bytes:  # an exact copy under another name: decoded once
-            same_bytes[key].append(file)
-            continue
-        same_bytes[key] = [file]
-        cached = cache.get(key)
-        if cached is not None:
-            prints[file] = cached
+            key = keys[file] = photos.content_key(data)
+            if key in same_bytes:  # an exact copy under another name: decoded once
+                same_bytes[key].append(file)
+                continue
+            same_bytes[key] = [file]
+            cached = cache.get(key)
+            if cached is not None:
+                prints[file] = cached
+            else:
+                todo.append(file)
+                yield str(bundle.root), bundle.prefix, file
+
+    workers = workers or min(len(files) // 64 + 1, os.cpu_count() or 1)
+    # (a process pool starts its workers at the first job: none when every photo is cached)
+    pool = ProcessPoolExecutor(max_workers=workers) if workers > 1 else None
+    unsaved: list[Any] = []
+    try:
+        results: Iterable[tuple[str, Any, str | None]]
+        if pool is not None:
+            # map() submits every job before it returns: the files are read as the workers start
+            results = pool.map(_fingerprint_job, jobs(), chunksize=16)
         else:
-            todo.append(file)
-    if todo:
-        workers = workers or min(len(todo) // 64 + 1, os.cpu_count() or 1)
-        results: Iterable[tuple[Any, str | None]]
-        jobs = [(str(bundle.root), bundle.prefix, file) for file in todo]
-        if workers > 1:
-            pool = ProcessPoolExecutor(max_workers=workers)
-            results = pool.map(_fingerprint_job, jobs, chunksize=16)
-        else:
-            pool = None
-            results = map(_fingerprint_job, jobs)
-        if progress:
+            results = map(_fingerprint_job, list(jobs()))
+        if progress and todo:
             results = progress(results, total=len(todo), desc="照片指纹", unit="张")
-        unsaved: list[Any] = []
-        try:
-            for file, (fp, error) in zip(todo, results, strict=True):
-                if error is not None:
-                    problems.append(
-                        BundleProblem(
-                            "photos.csv", lines[file], "file", f"照片文件“{file}”无法解码：{error}"
-                        )
+        for file, fp, error in results:
+            if error is not None:
+                problems.append(
+                    BundleProblem(
+                        "photos.csv", lines[file], "file", f"照片文件“{file}”无法解码：{error}"
                     )
-                    continue
-                if fp.key != keys[file]:  # the worker read other bytes than this process
-                    problems.append(_changed(file, lines[file]))
-                    continue
-                prints[file] = fp
-                unsaved.append(fp)
-                if len(unsaved) >= CACHE_BATCH:
-                    cache.put(*unsaved)
-                    unsaved.clear()
-        finally:
-            cache.put(*unsaved)  # what was computed is kept, also when a later photo fails
-            if pool is not None:
-                pool.shutdown()
+                )
+                continue
+            if fp.key != keys[file]:  # the worker read other bytes than this process
+                problems.append(_changed(file, lines[file]))
+                continue
+            prints[file] = fp
+            unsaved.append(fp)
+            if len(unsaved) >= CACHE_BATCH:
+                cache.put(*unsaved)
+                unsaved.clear()
+    finally:
+        cache.put(*unsaved)  # what was computed is kept, also when a later photo fails
+        if pool is not None:
+            pool.shutdown()
     cache.close()
     for first, *copies in same_bytes.values():
         for file in copies:
