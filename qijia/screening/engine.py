@@ -108,10 +108,13 @@ class FileDigests(Mapping[str, str]):
         return len(self._keys)
 
 
+def _photo_problem(line: int, message: str) -> BundleProblem:
+    """A photo file's problem, reported on the photos.csv line that names the file."""
+    return BundleProblem("photos.csv", line, "file", message)
+
+
 def _changed(file: str, line: int) -> BundleProblem:
-    return BundleProblem(
-        "photos.csv", line, "file", f"照片文件“{file}”在筛查期间被改动，请重新筛查"
-    )
+    return _photo_problem(line, f"照片文件“{file}”在筛查期间被改动，请重新筛查")
 
 
 def fingerprint_photos(
@@ -150,28 +153,19 @@ def fingerprint_photos(
             try:
                 if bundle.size(file) > photos.MAX_PHOTO_BYTES:
                     problems.append(
-                        BundleProblem(
-                            "photos.csv",
+                        _photo_problem(
                             lines[file],
-                            "file",
                             f"照片文件“{file}”过大（超过 {photos.MAX_PHOTO_BYTES // 2**20} MB），未读取",
                         )
                     )
                     continue
                 data = bundle.read_bytes(file)
             except (OSError, KeyError):
-                problems.append(
-                    BundleProblem("photos.csv", lines[file], "file", f"照片文件“{file}”无法读取")
-                )
+                problems.append(_photo_problem(lines[file], f"照片文件“{file}”无法读取"))
                 continue
             if sniff_image_format(data[:16]) is None:
                 problems.append(
-                    BundleProblem(
-                        "photos.csv",
-                        lines[file],
-                        "file",
-                        f"照片文件“{file}”不是 JPEG、PNG 或 WebP 图像",
-                    )
+                    _photo_problem(lines[file], f"照片文件“{file}”不是 JPEG、PNG 或 WebP 图像")
                 )
                 continue
             key = keys[file] = photos.content_key(data)
@@ -201,11 +195,7 @@ def fingerprint_photos(
             results = progress(results, total=len(todo), desc="照片指纹", unit="张")
         for file, fp, error in results:
             if error is not None:
-                problems.append(
-                    BundleProblem(
-                        "photos.csv", lines[file], "file", f"照片文件“{file}”无法解码：{error}"
-                    )
-                )
+                problems.append(_photo_problem(lines[file], f"照片文件“{file}”无法解码：{error}"))
                 continue
             if fp.key != keys[file]:  # the worker read other bytes than this process
                 problems.append(_changed(file, lines[file]))
@@ -226,12 +216,7 @@ def fingerprint_photos(
                 prints[file] = prints[first]
             else:  # the first file could not be decoded: neither can its copies
                 problems.append(
-                    BundleProblem(
-                        "photos.csv",
-                        lines[file],
-                        "file",
-                        f"照片文件“{file}”与“{first}”内容相同，无法解码",
-                    )
+                    _photo_problem(lines[file], f"照片文件“{file}”与“{first}”内容相同，无法解码")
                 )
     return prints, FileDigests(bundle, keys, lines), problems
 
