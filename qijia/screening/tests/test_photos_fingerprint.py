@@ -233,8 +233,8 @@ def test_hash_index_self_join_reports_each_close_pair_once(base, radius):
 @pytest.mark.parametrize(
     "size", [(640, 480), (480, 640), (1000, 563), (333, 500), (1200, 40), (40, 900)]
 )
-def test_window_hashes_as_matrix_products_equal_the_reference_bit_for_bit(size):
-    """_hashes multiplies by precomputed maps; _phash_windows resizes and transforms each window
+def test_window_hashes_from_the_integral_image_equal_the_reference_bit_for_bit(size):
+    """_hashes samples one integral image at bin edges; _phash_windows resizes and transforms each window
     with OpenCV. Both must give the same codes, thin images (the fallback path) included."""
     from qijia.screening.photos import fingerprint as F
 
