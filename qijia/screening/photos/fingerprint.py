@@ -194,8 +194,52 @@ def _grey_thumbnail(img: Image.Image, data: bytes) -> np.ndarray:
             img.draft("L", (tw, th))
     if grey is None:
         grey = _decoded_grey(img)
-    interpolation = cv2.INTER_AREA if grey.shape[1] > tw else cv2.INTER_CUBIC
-    return cv2.resize(grey, (tw, th), interpolation=interpolation)
+    if grey.shape[0] < th or grey.shape[1] < tw:
+        return cv2.resize(grey, (tw, th), interpolation=cv2.INTER_CUBIC)
+    rows, cols = _area_taps(grey.shape[0], th), _area_taps(grey.shape[1], tw)
+    return _area_shrink(grey, *rows, *cols)
+
+
+@functools.lru_cache(maxsize=64)
+def _area_taps(size: int, out: int) -> tuple[np.ndarray, np.ndarray]:
+    """Shrinking ``size`` pixels to ``out`` by area averaging: each output pixel's first source
+    pixel, and the weights of it and the next ones (their overlaps with the output pixel)."""
+    scale = size / out
+    taps = min(int(np.ceil(scale)) + 1, size)
+    lo = np.arange(out) * scale
+    first = np.minimum(np.floor(lo).astype(np.int64), size - taps)
+    pixels = first[:, None] + np.arange(taps)
+    overlap = np.minimum(pixels + 1, lo[:, None] + scale) - np.maximum(pixels, lo[:, None])
+    return first, np.clip(overlap, 0.0, None) / scale
+
+
+@numba.njit(cache=True)
+def _area_shrink(grey, row_first, row_weights, col_first, col_weights):  # pragma: no cover
+    """``grey`` shrunk by area averaging (what cv2.INTER_AREA computes, in float64, halves
+    rounded up as cv2 does for whole ratios): down the columns first, a whole row at a time,
+    then along the rows.
+
+    Written out because cv2's INTER_AREA takes a generic path for a ratio that is not a whole
+    number (a 12 MP photo's 1/8-scale luma, 500 x 375, to 256 x 192): 0.33 ms against 0.18 here.
+    """
+    h, w = grey.shape
+    oh, ow = row_first.shape[0], col_first.shape[0]
+    rows = np.zeros((oh, w))
+    for o in range(oh):
+        for t in range(row_weights.shape[1]):
+            weight = row_weights[o, t]
+            if weight != 0.0:
+                src = row_first[o] + t
+                for x in range(w):
+                    rows[o, x] += weight * grey[src, x]
+    out = np.empty((oh, ow), dtype=np.uint8)
+    for o in range(oh):
+        for p in range(ow):
+            value = 0.0
+            for t in range(col_weights.shape[1]):
+                value += col_weights[p, t] * rows[o, col_first[p] + t]
+            out[o, p] = min(max(np.floor(value + 0.5), 0.0), 255.0)
+    return out
 
 
 def _decoded_grey(img: Image.Image) -> np.ndarray:

@@ -247,3 +247,45 @@ def test_window_hashes_from_the_integral_image_equal_the_reference_bit_for_bit(s
     assert np.array_equal(fast["mirror_codes"], F._phash_windows(mirror))
     assert np.array_equal(fast["extra_codes"], F._phash_windows(thumb, P.EXTRA_WINDOWS))
     assert np.array_equal(fast["extra_mirror_codes"], F._phash_windows(mirror, P.EXTRA_WINDOWS))
+
+
+def _area_matrix(size: int, out: int) -> np.ndarray:
+    """out x size: output pixel o averages source pixels over [o, o + 1) * size / out."""
+    scale = size / out
+    lo, pixel = np.arange(out)[:, None] * scale, np.arange(size)[None, :]
+    return np.clip(np.minimum(pixel + 1, lo + scale) - np.maximum(pixel, lo), 0, None) / scale
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    height=st.integers(8, 900),
+    width=st.integers(8, 900),
+    seed=st.integers(0, 2**32 - 1),
+    smooth=st.booleans(),
+)
+def test_area_shrink_is_the_rounded_area_average_and_within_a_grey_level_of_opencv(
+    height, width, seed, smooth
+):
+    """The thumbnail's own area shrink is the exact area average rounded (halves up), and no
+    pixel is more than one grey level from cv2.INTER_AREA's (float32 weights, and halves
+    rounded to even for some whole ratios)."""
+    import cv2
+
+    from qijia.screening.photos import fingerprint as F
+
+    rng = np.random.default_rng(seed)
+    grey = rng.integers(0, 256, (height, width), dtype=np.uint8)
+    if smooth:
+        grey = cv2.GaussianBlur(grey, (0, 0), 2)
+    scale = F.THUMB_SIDE / max(height, width)
+    tw, th = max(round(width * scale), 1), max(round(height * scale), 1)
+    if th > height or tw > width:
+        return  # enlarged with cv2's cubic interpolation, not shrunk
+    ours = F._area_shrink(grey, *F._area_taps(height, th), *F._area_taps(width, tw))
+    exact = _area_matrix(height, th) @ grey @ _area_matrix(width, tw).T
+    near_half = np.abs(exact - np.floor(exact) - 0.5) < 1e-9
+    expected = np.floor(exact + 0.5)
+    assert np.array_equal(ours[~near_half], expected[~near_half])
+    assert np.abs(ours - exact).max() <= 0.5 + 1e-9
+    theirs = cv2.resize(grey, (tw, th), interpolation=cv2.INTER_AREA)
+    assert np.abs(ours.astype(int) - theirs).max() <= 1
