@@ -5,11 +5,18 @@ this detector only turns its pairs into findings — one on each application of 
 finding for two photos of the same application. Byte-identical files (same content key) are
 pairs whatever the similarity stage says: the photo module returns them as such, and their
 evidence says so.
+
+"The same photograph" is an equivalence: two copies of one original are the same photograph
+even where neither can be verified against the other (cropped from opposite sides, or one of
+them keeping the stored pixels of an original whose EXIF tag the other was turned by). So two
+photos joined by a chain of verified pairs are a pair too, with the photos of a shortest chain
+between them as evidence (``via``), which a reviewer checks one link at a time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict, deque
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from qijia.screening.model import Bundle, Finding, Progress
@@ -35,13 +42,16 @@ def detect(
             if evidence.get("method") == "identical_content":
                 evidence["identical_content"] = True  # (the report's "文件内容相同")
             pairs.setdefault((min(a, b), max(a, b)), evidence)
+    chains = _chains(pairs)
 
     findings: list[Finding] = []
-    for (a, b), extra in pairs.items():
+    for (a, b), extra in [*pairs.items(), *((pair, {"method": "transitive"}) for pair in chains)]:
         ra, rb = rows[a], rows[b]
         if ra.application_id == rb.application_id:
             continue
-        for this, other in ((ra, rb), (rb, ra)):
+        between = [rows[k] for k in chains.get((a, b), [])]
+        for this, other, via in ((ra, rb, between), (rb, ra, between[::-1])):
+            through = "、".join(f"申报 {r.application_id} 的照片“{r.file}”" for r in via)
             findings.append(
                 Finding(
                     application_id=this.application_id,
@@ -49,7 +59,7 @@ def detect(
                     severity="high",
                     summary=(
                         f"照片“{this.file}”与申报 {other.application_id} 的照片“{other.file}”"
-                        f"是同一张照片。"
+                        f"是同一张照片" + (f"（经由{through}逐一核验相同）。" if via else "。")
                     ),
                     evidence={
                         "file": this.file,
@@ -60,7 +70,46 @@ def detect(
                         "sha256": digests[this.file],
                         "other_sha256": digests[other.file],
                         **{k: v for k, v in extra.items() if k not in ("file", "other_file")},
+                        **(
+                            {
+                                "via": [
+                                    {"application_id": r.application_id, "file": r.file}
+                                    for r in via
+                                ]
+                            }
+                            if via
+                            else {}
+                        ),
                     },
                 )
             )
     return findings
+
+
+def _chains(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:
+    """For every two photos (a < b) joined by a chain of ``pairs`` but not by a pair of their
+    own: the photos between them on a shortest chain, from a to b (breadth-first from each
+    photo, neighbours in order, so the same bundle gives the same chains)."""
+    found = set(pairs)
+    graph: dict[int, list[int]] = defaultdict(list)
+    for a, b in sorted(found):
+        graph[a].append(b)
+        graph[b].append(a)
+    chains: dict[tuple[int, int], list[int]] = {}
+    for start in sorted(graph):
+        parent = {start: start}
+        queue = deque([start])
+        while queue:
+            node = queue.popleft()
+            for nxt in graph[node]:
+                if nxt not in parent:
+                    parent[nxt] = node
+                    queue.append(nxt)
+        for end in sorted(parent):
+            if end > start and (start, end) not in found:
+                path, node = [], parent[end]
+                while node != start:
+                    path.append(node)
+                    node = parent[node]
+                chains[(start, end)] = path[::-1]
+    return chains

@@ -10,6 +10,7 @@ import pytest
 
 from qijia.screening import photogen
 from qijia.screening.engine import load_for_screening, screen
+from qijia.screening.report import render_report
 from qijia.screening.tests.bundlekit import application, enterprise, uscc, write_bundle
 
 AS_OF = dt.date(2025, 6, 30)
@@ -286,3 +287,51 @@ def test_photo_verification_shows_its_progress(tmp_path, images, monkeypatch, pa
     assert len(shown) == 1 and shown[0][1] == shown[0][2] == 3  # three copies of one photo
     assert [f.as_json() for f in with_bar] == [f.as_json() for f in without]
     assert len([f for f in with_bar if f.kind == "duplicate_photo"]) == 6
+
+
+def test_two_copies_of_one_original_are_a_pair_through_it_with_the_chain_as_evidence(tmp_path):
+    """Copies cropped from opposite sides (each keeps 80%, neither contains the other): the
+    verifier cannot pair them directly, but both are the original's copies, so they are the
+    same photograph, and the finding names the original between them."""
+    src = photogen.source_photo(21, (500, 375))
+    w, h = src.size
+    images = {
+        "photos/o.jpg": photogen.encode(src, "JPEG", 92),
+        "photos/left.jpg": photogen.encode(src.crop((0, 0, int(w * 0.8), h)), "JPEG", 85),
+        "photos/right.png": photogen.encode(src.crop((int(w * 0.2), 0, w, h)), "PNG"),
+    }
+    root = write_bundle(
+        tmp_path / "b",
+        enterprises=[enterprise(k) for k in range(1, 4)],
+        applications=[application(f"A{k}", uscc(k)) for k in range(1, 4)],
+        photos=[
+            {"application_id": app, "file": name, "caption": ""}
+            for app, name in zip(("A1", "A2", "A3"), images, strict=True)
+        ],
+        images=images,
+    )
+    bundle, prints, digests = load_for_screening(root, cache_dir=tmp_path / "cache.sqlite3")
+    found = {
+        (f.application_id, f.evidence["other_application_id"]): f
+        for f in screen(bundle, AS_OF, prints=prints, digests=digests)
+        if f.kind == "duplicate_photo"
+    }
+    assert set(found) == {(a, b) for a in ("A1", "A2", "A3") for b in ("A1", "A2", "A3") if a != b}
+    assert found[("A1", "A2")].evidence["method"] != "transitive"
+    chained = found[("A2", "A3")]
+    assert chained.evidence["method"] == "transitive"
+    assert chained.evidence["via"] == [{"application_id": "A1", "file": "photos/o.jpg"}]
+    assert "经由申报 A1 的照片“photos/o.jpg”" in chained.summary
+    assert found[("A3", "A2")].evidence["file"] == "photos/right.png"
+    html = render_report(bundle, list(found.values()), AS_OF)
+    assert "经由：申报 A1 的照片“photos/o.jpg”（每一步均已核验为同一张照片）" in html
+
+
+def test_chains_are_shortest_between_photos_not_paired_directly_and_stay_in_components():
+    from qijia.screening.detectors.photos import _chains
+
+    # 0-1-2-3 in a line, 1-3 also paired; 4-5 apart
+    chains = _chains([(0, 1), (1, 2), (2, 3), (1, 3), (4, 5)])
+    assert chains == {(0, 2): [1], (0, 3): [1]}
+    assert _chains([(0, 1), (2, 3)]) == {}
+    assert _chains([]) == {}
