@@ -335,3 +335,15 @@ def test_chains_are_shortest_between_photos_not_paired_directly_and_stay_in_comp
     assert chains == {(0, 2): [1], (0, 3): [1]}
     assert _chains([(0, 1), (2, 3)]) == {}
     assert _chains([]) == {}
+
+
+def test_chains_of_three_pairs_and_a_picture_on_hundreds_of_applications():
+    from qijia.screening.detectors.photos import _chains
+
+    assert _chains([(0, 1), (1, 2), (2, 3)]) == {(0, 2): [1], (0, 3): [1, 2], (1, 3): [2]}
+    clique = [(a, b) for a in range(400) for b in range(a + 1, 400)]
+    assert _chains(clique) == {}
+    star = [(0, k) for k in range(1, 400)]
+    chains = _chains(star)
+    assert len(chains) == 399 * 398 // 2
+    assert chains[(7, 300)] == [0]
