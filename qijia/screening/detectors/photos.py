@@ -51,36 +51,32 @@ def detect(
             continue
         between = [rows[k] for k in chains.get((a, b), [])]
         for this, other, via in ((ra, rb, between), (rb, ra, between[::-1])):
-            through = "、".join(f"申报 {r.application_id} 的照片“{r.file}”" for r in via)
+            evidence = {
+                "file": this.file,
+                "other_application_id": other.application_id,
+                "other_file": other.file,
+                "caption": this.caption,
+                "other_caption": other.caption,
+                "sha256": digests[this.file],
+                "other_sha256": digests[other.file],
+                **{k: v for k, v in extra.items() if k not in ("file", "other_file")},
+            }
+            summary = (
+                f"照片“{this.file}”与申报 {other.application_id} 的照片“{other.file}”是同一张照片"
+            )
+            if via:
+                evidence["via"] = [
+                    {"application_id": r.application_id, "file": r.file} for r in via
+                ]
+                through = "、".join(f"申报 {r.application_id} 的照片“{r.file}”" for r in via)
+                summary += f"（经由{through}逐一核验相同）"
             findings.append(
                 Finding(
                     application_id=this.application_id,
                     kind="duplicate_photo",
                     severity="high",
-                    summary=(
-                        f"照片“{this.file}”与申报 {other.application_id} 的照片“{other.file}”"
-                        f"是同一张照片" + (f"（经由{through}逐一核验相同）。" if via else "。")
-                    ),
-                    evidence={
-                        "file": this.file,
-                        "other_application_id": other.application_id,
-                        "other_file": other.file,
-                        "caption": this.caption,
-                        "other_caption": other.caption,
-                        "sha256": digests[this.file],
-                        "other_sha256": digests[other.file],
-                        **{k: v for k, v in extra.items() if k not in ("file", "other_file")},
-                        **(
-                            {
-                                "via": [
-                                    {"application_id": r.application_id, "file": r.file}
-                                    for r in via
-                                ]
-                            }
-                            if via
-                            else {}
-                        ),
-                    },
+                    summary=summary + "。",
+                    evidence=evidence,
                 )
             )
     return findings

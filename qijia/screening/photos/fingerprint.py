@@ -362,7 +362,7 @@ def _window_coefficients(
     integral, group, row_at, row_frac, col_at, col_frac, scale
 ):  # pragma: no cover - compiled
     """The 8x8 low DCT coefficients of every window of a thumbnail and of its mirror image, from
-    the thumbnail's integral image (cv2.integral, float64: exact sums).
+    the thumbnail's integral image (cv2.integral, int32: exact sums).
 
     A window's 32x32 area averages (cv2.INTER_AREA's fractional overlaps) are differences of
     the integral at the bins' edges, and the integral is linear between whole pixels along
