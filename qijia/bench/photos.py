@@ -94,8 +94,8 @@ def _decode_section(data_dir: Path, count: int) -> tuple[str, float]:
     )
     ratio = c_full / c_ours
 
-    # The hash stage alone: the integral image sampled at precomputed bin edges against its reference,
-    # one OpenCV resize and DCT per window (both orientations, both window sets).
+    # The hash stage alone: the integral image sampled at precomputed bin edges against its
+    # reference, one OpenCV resize and DCT per window (both orientations, both window sets).
     thumb = F._grey_thumbnail(F._open(files[0]), files[0])
     mirror = np.ascontiguousarray(thumb[:, ::-1])
     sets = (P.WINDOWS, P.EXTRA_WINDOWS)

@@ -16,6 +16,7 @@ from collections import defaultdict
 from html import escape
 from typing import Any
 
+from qijia.screening.detectors.photos import via_text
 from qijia.screening.model import Bundle, Finding
 
 KIND_LABELS = {
@@ -245,11 +246,7 @@ def _finding_html(bundle: Bundle, f: Finding, thumbs: dict[str, str]) -> str:
     if f.kind == "duplicate_photo":
         body.append(_photo_pair(bundle, ev, thumbs))
         if ev.get("via"):
-            steps = "、".join(
-                f"申报 {step.get('application_id', '')} 的照片“{step.get('file', '')}”"
-                for step in ev["via"]
-            )
-            body.append(f"<p>经由：{escape(steps)}（每一步均已核验为同一张照片）</p>")
+            body.append(f"<p>经由：{escape(via_text(ev['via']))}（每一步均已核验为同一张照片）</p>")
     elif f.kind == "duplicate_invoice":
         body.append(_invoice_table([ev.get("invoice", {}), *ev.get("other_invoices", [])]))
     elif f.kind in ("invoice_buyer_mismatch", "invoice_outside_period") and ev.get("invoice"):

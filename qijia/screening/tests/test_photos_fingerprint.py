@@ -234,8 +234,9 @@ def test_hash_index_self_join_reports_each_close_pair_once(base, radius):
     "size", [(640, 480), (480, 640), (1000, 563), (333, 500), (1200, 40), (40, 900)]
 )
 def test_window_hashes_from_the_integral_image_equal_the_reference_bit_for_bit(size):
-    """_hashes samples one integral image at bin edges; _phash_windows resizes and transforms each window
-    with OpenCV. Both must give the same codes, thin images (the fallback path) included."""
+    """_hashes samples one integral image at bin edges; _phash_windows resizes and transforms
+    each window with OpenCV. Both must give the same codes, thin images (the fallback path)
+    included."""
     from qijia.screening.photos import fingerprint as F
 
     img = g.source_photo(21, (640, 480)).resize(size)
