@@ -16,7 +16,6 @@ from collections import defaultdict
 from html import escape
 from typing import Any
 
-from qijia.screening.detectors.photos import via_text
 from qijia.screening.model import Bundle, Finding
 
 KIND_LABELS = {
@@ -67,22 +66,27 @@ def _thumbnail(bundle: Bundle, file: str, cache: dict[str, str]) -> str:
     return uri
 
 
+def _figure(bundle: Bundle, file: str, label: str, thumbs: dict[str, str]) -> str:
+    uri = _thumbnail(bundle, file, thumbs)
+    img = f'<img src="{escape(uri)}" alt="{escape(file)}">' if uri else "<em>（无法显示）</em>"
+    return f"<figure>{img}<figcaption>{escape(label)}：{escape(file)}</figcaption></figure>"
+
+
 def _photo_pair(bundle: Bundle, ev: dict[str, Any], thumbs: dict[str, str]) -> str:
-    parts = []
-    for file, label in (
-        (ev.get("file", ""), "本申报"),
-        (ev.get("other_file", ""), f"申报 {ev.get('other_application_id', '')}"),
-    ):
-        uri = _thumbnail(bundle, str(file), thumbs)
-        img = (
-            f'<img src="{escape(uri)}" alt="{escape(str(file))}">'
-            if uri
-            else "<em>（无法显示）</em>"
-        )
-        parts.append(
-            f"<figure>{img}<figcaption>{escape(label)}：{escape(str(file))}</figcaption></figure>"
-        )
-    return f'<div class="pair">{"".join(parts)}</div>'
+    """The two photos side by side; for a chain (evidence ``via``), every photo between them in
+    order, so a reviewer checks each verified link with their own eyes."""
+    links = [
+        (str(p.get("file", "")), f"经由申报 {p.get('application_id', '')}")
+        for p in ev.get("via") or []
+    ]
+    photos = [
+        (str(ev.get("file", "")), "本申报"),
+        *links,
+        (str(ev.get("other_file", "")), f"申报 {ev.get('other_application_id', '')}"),
+    ]
+    figures = "".join(_figure(bundle, file, label, thumbs) for file, label in photos)
+    note = "<p>相邻两张照片均已逐一核验为同一张照片。</p>" if links else ""
+    return f'<div class="pair">{figures}</div>{note}'
 
 
 _INVOICE_FIELDS = (
@@ -245,8 +249,6 @@ def _finding_html(bundle: Bundle, f: Finding, thumbs: dict[str, str]) -> str:
     ]
     if f.kind == "duplicate_photo":
         body.append(_photo_pair(bundle, ev, thumbs))
-        if ev.get("via"):
-            body.append(f"<p>经由：{escape(via_text(ev['via']))}（每一步均已核验为同一张照片）</p>")
     elif f.kind == "duplicate_invoice":
         body.append(_invoice_table([ev.get("invoice", {}), *ev.get("other_invoices", [])]))
     elif f.kind in ("invoice_buyer_mismatch", "invoice_outside_period") and ev.get("invoice"):

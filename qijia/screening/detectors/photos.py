@@ -68,7 +68,8 @@ def detect(
                 evidence["via"] = [
                     {"application_id": r.application_id, "file": r.file} for r in via
                 ]
-                summary += f"（经由{via_text(evidence['via'])}逐一核验相同）"
+                steps = "、".join(f"申报 {r.application_id} 的照片“{r.file}”" for r in via)
+                summary += f"（经由{steps}逐一核验相同）"
             findings.append(
                 Finding(
                     application_id=this.application_id,
@@ -79,11 +80,6 @@ def detect(
                 )
             )
     return findings
-
-
-def via_text(via: Iterable[Mapping[str, Any]]) -> str:
-    """The photos of a chain (evidence ``via``) as the summary and the report name them."""
-    return "、".join(f"申报 {p.get('application_id', '')} 的照片“{p.get('file', '')}”" for p in via)
 
 
 def _chains(pairs: Iterable[tuple[int, int]]) -> dict[tuple[int, int], list[int]]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 
 import numpy as np
 import pytest
@@ -323,8 +324,16 @@ def test_two_copies_of_one_original_are_a_pair_through_it_with_the_chain_as_evid
     assert chained.evidence["via"] == [{"application_id": "A1", "file": "photos/o.jpg"}]
     assert "经由申报 A1 的照片“photos/o.jpg”" in chained.summary
     assert found[("A3", "A2")].evidence["file"] == "photos/right.png"
-    html = render_report(bundle, list(found.values()), AS_OF)
-    assert "经由：申报 A1 的照片“photos/o.jpg”（每一步均已核验为同一张照片）" in html
+    html = render_report(bundle, [chained], AS_OF)
+    # the chain's photos in order, each shown, so a reviewer can check every link
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", html)
+    assert captions == [
+        "本申报：photos/left.jpg",
+        "经由申报 A1：photos/o.jpg",
+        "申报 A3：photos/right.png",
+    ]
+    assert html.count('<img src="data:image/') == 3
+    assert "相邻两张照片均已逐一核验为同一张照片" in html
 
 
 def test_chains_are_shortest_between_photos_not_paired_directly_and_stay_in_components():
