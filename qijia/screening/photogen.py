@@ -50,6 +50,7 @@ TRANSFORMS = (
     "to_png",
     "to_webp",
     "resize",
+    "enlarge",
     "crop",
     "brightness",
     "contrast",
@@ -370,6 +371,13 @@ def apply_transform(
         fy = min(max(fy, 0.25), 1.0)
         size = (max(int(round(w * fx)), 1), max(int(round(h * fy)), 1))
         return img.resize(size, Image.Resampling.LANCZOS), {"scale": (fx, fy)}
+    if kind == "enlarge":
+        # The spec bounds a resize from below only (each side >= 25%): upscaling is one too,
+        # and so is an upscale of one side with the other shrunk.
+        fx = rng.uniform(1.1, 2.0)
+        fy = fx * rng.uniform(0.9, 1.1) if rng.random() < 0.7 else rng.uniform(0.5, 2.0)
+        size = (int(round(w * fx)), int(round(h * fy)))
+        return img.resize(size, Image.Resampling.BICUBIC), {"scale": (fx, fy)}
     if kind == "crop":
         area = rng.uniform(0.8, 0.99)
         fx = rng.uniform(area, 1.0)

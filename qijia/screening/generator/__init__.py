@@ -60,7 +60,7 @@ __all__ = [
 ]
 
 # Bumped whenever the same seed would give different files; ensure_bundle regenerates then.
-GENERATOR_VERSION = 4
+GENERATOR_VERSION = 5
 
 
 class GeneratorError(ValueError):
