@@ -229,6 +229,69 @@ def test_a_fifth_cut_off_any_side_is_found_by_the_candidate_stage(name):
             assert [key for _pos, key, _ev in index.query([new])] == ["stored"], side
 
 
+def _nearest_window(a: P.PhotoPrint, b: P.PhotoPrint) -> int:
+    fields = ("codes", "mirror_codes", "extra_codes", "extra_mirror_codes")
+    return min(int(P.hamming(a.codes[:, None], getattr(b, f)[None, :]).min()) for f in fields)
+
+
+def test_a_crop_of_a_texture_is_found_among_other_textures_though_its_hashes_are_far():
+    """A brick wall cropped to 82.5% of its area: every window hash is 12 bits or more from the
+    original's (a texture's low frequencies are all alike), past both radii. The texture route
+    pairs it with the textures most like it, among other brick, gravel, grass and star-field
+    pictures, and verification finds the copy, in a bundle and against the platform's index;
+    the other textures are candidates too, and none is paired."""
+    brick = _real("brick.png")
+    original = P.fingerprint_bytes(g.encode(brick, "JPEG", 92))
+    copy = P.fingerprint_bytes(g.encode(brick.crop((20, 30, 480, 500)), "JPEG", 85))
+    assert min(_nearest_window(original, copy), _nearest_window(copy, original)) > max(
+        P.CANDIDATE_RADIUS, P.EXTRA_RADIUS
+    )
+    others = [
+        P.fingerprint_bytes(g.encode(_real(name).crop(box), "JPEG", 90))
+        for name in ("gravel.png", "grass.png", "hubble_deep_field.jpg", "brick.png")
+        for box in ((0, 0, 256, 256), (256, 256, 512, 512))
+    ]
+    assert all(pairs._texture_signature(fp) is not None for fp in (original, copy))
+    items = [("original", original), *((f"other{k}", fp) for k, fp in enumerate(others))]
+    found = P.find_duplicate_pairs([*items, ("copy", copy)])
+    assert [(a, b) for a, b, _ev in found] == [("original", "copy")]
+    index = P.PhotoIndex()
+    index.add([key for key, _fp in items], [fp for _key, fp in items])
+    assert [key for _pos, key, _ev in index.query([copy])] == ["original"]
+
+
+def test_photos_are_textures_only_when_little_of_their_detail_is_coarse():
+    assert (
+        pairs._texture_signature(P.fingerprint_bytes(g.encode(_real("gravel.png"), "PNG")))
+        is not None
+    )
+    for name in ("astronaut.png", "coffee.png", "camera.png", "coins.png"):
+        assert pairs._texture_signature(P.fingerprint_bytes(g.encode(_real(name), "PNG"))) is None
+    from PIL import Image
+
+    flat = P.fingerprint_bytes(g.encode(Image.new("L", (64, 64), 128), "PNG"))
+    assert pairs._texture_signature(flat) is None
+
+
+def test_nearest_textures_leave_a_photo_out_of_its_own_neighbours():
+    sigs = [np.array([float(k)]) for k in range(40)]
+    found = pairs._nearest_textures(sigs, sigs, True)
+    assert len(found) == 40 * pairs.TEXTURE_NEIGHBOURS and all(q != s for q, s in found)
+    nearest_to_20 = sorted(s for q, s in found if q == 20)
+    assert nearest_to_20 == [*range(12, 20), *range(21, 29)]
+    # fewer textures than neighbours: every other one
+    assert sorted(pairs._nearest_textures(sigs[:3], sigs[:3], True)) == [
+        (0, 1),
+        (0, 2),
+        (1, 0),
+        (1, 2),
+        (2, 0),
+        (2, 1),
+    ]
+    assert pairs._nearest_textures(sigs[:1], sigs[:1], True) == []
+    assert pairs._nearest_textures(sigs[:2], [], False) == []
+
+
 def test_highlights_clipped_by_a_brighter_copy_are_not_a_change():
     """Contrast and brightness both raised by 25%: the clock's white face turns flat white.
     The block test leaves clipped samples out; before, that block read as moved content."""
