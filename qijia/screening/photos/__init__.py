@@ -12,8 +12,7 @@ decision has two stages:
    mirror image. Windows of one photo against windows of the other find crops; the mirror codes
    find mirror images. Codes go in a multi-index hash table (``hashindex``: the codes cut into
    substrings, each probed with a few flipped bits), which returns every code within the Hamming
-   radius without a scan. A texture (a brick wall, gravel: little of its variance at 32x32),
-   whose window hashes a crop scrambles, is also paired with the textures most like it. It is written here, compiled with numba, rather than taken from FAISS
+   radius without a scan. It is written here, compiled with numba, rather than taken from FAISS
    (``IndexBinaryMultiHash``, the first version): on the same 1,000,000 codes FAISS answered an
    application's query in about 1.1 s against 13 ms, and self-joined 50,000 codes 68x slower,
    because it runs a range search per code and fixes the substring layout, where ``hashindex``

@@ -83,24 +83,34 @@ def _texture_signature(fp: PhotoPrint) -> np.ndarray | None:
     return np.concatenate([np.log([at_32, *map(kept, _TEXTURE_SCALES)]), spread])
 
 
+def _textures(prints: Sequence[PhotoPrint], start: int = 0) -> list[tuple[int, np.ndarray]]:
+    """(position, signature) of the textures among ``prints``, positions counted from ``start``."""
+    return [
+        (start + pos, sig)
+        for pos, fp in enumerate(prints)
+        if (sig := _texture_signature(fp)) is not None
+    ]
+
+
 def _nearest_textures(
-    queries: Sequence[np.ndarray], stored: Sequence[np.ndarray], same_set: bool
+    queries: list[tuple[int, np.ndarray]], stored: list[tuple[int, np.ndarray]], same_set: bool
 ) -> list[tuple[int, int]]:
-    """(query, stored) positions: each query's TEXTURE_NEIGHBOURS nearest stored signatures
-    (itself left out when the two lists are one)."""
-    if not queries or not stored:
+    """(query, stored) positions, as ``_textures`` gives them: each query's TEXTURE_NEIGHBOURS
+    nearest stored signatures (itself left out when the two lists are one)."""
+    k = min(TEXTURE_NEIGHBOURS, len(stored) - (1 if same_set else 0))
+    if not queries or k <= 0:
         return []
-    q, s = np.stack(queries), np.stack(stored)
-    k = min(TEXTURE_NEIGHBOURS, len(s) - (1 if same_set else 0))
+    q = np.stack([sig for _pos, sig in queries])
+    s = np.stack([sig for _pos, sig in stored])
     pairs = []
     for start in range(0, len(q), 1024):  # a bounded distance matrix, however many textures
         dist = ((q[start : start + 1024, None, :] - s[None, :, :]) ** 2).sum(axis=2)
         if same_set:
             dist[np.arange(len(dist)), np.arange(start, start + len(dist))] = np.inf
-        if k <= 0:
-            break
         nearest = np.argpartition(dist, k - 1, axis=1)[:, :k]
-        pairs.extend((start + r, int(c)) for r, row in enumerate(nearest) for c in row)
+        pairs.extend(
+            (queries[start + r][0], stored[c][0]) for r, row in enumerate(nearest) for c in row
+        )
     return pairs
 
 
@@ -155,13 +165,8 @@ def find_duplicate_pairs(
         pair = (min(qi, oi), max(qi, oi))
         # the flag says which side was mirrored; verification mirrors the second of the pair
         merged.setdefault(pair, set()).update(flips)
-    textures = [
-        (pos, sig) for pos, fp in enumerate(prints) if (sig := _texture_signature(fp)) is not None
-    ]
-    for qi, oi in _nearest_textures(
-        [sig for _p, sig in textures], [sig for _p, sig in textures], True
-    ):
-        i, j = textures[qi][0], textures[oi][0]
+    textures = _textures(prints)
+    for i, j in _nearest_textures(textures, textures, True):
         if origin[i] != origin[j]:
             merged.setdefault((min(i, j), max(i, j)), set()).update((False, True))
     for positions in by_key.values():
@@ -267,8 +272,7 @@ class PhotoIndex(Generic[K]):
             self._owners.append(np.full(len(fp.codes), start + offset, dtype=np.int64))
             self._extra_owners.append(np.full(len(fp.extra_codes), start + offset, dtype=np.int64))
             self._by_key.setdefault(fp.key, []).append(start + offset)
-            if (signature := _texture_signature(fp)) is not None:
-                self._textures.append((start + offset, signature))
+        self._textures.extend(_textures(prints, start))
         self._keys.extend(keys[o] for o in origin)
         self._prints.extend(prints)
         self._photos += len(keys)
@@ -287,14 +291,8 @@ class PhotoIndex(Generic[K]):
         )
         for pair, flips in stored_crops.items():
             candidates.setdefault(pair, set()).update(flips)
-        queried = [
-            (pos, sig)
-            for pos, fp in enumerate(views)
-            if (sig := _texture_signature(fp)) is not None
-        ]
-        stored = self._textures
-        for qi, si in _nearest_textures([q for _p, q in queried], [t for _p, t in stored], False):
-            candidates.setdefault((queried[qi][0], stored[si][0]), set()).update((False, True))
+        for pair in _nearest_textures(_textures(views), self._textures, False):
+            candidates.setdefault(pair, set()).update((False, True))
         for pos, fp in enumerate(prints):  # identical content is always found
             for stored in self._by_key.get(fp.key, ()):
                 candidates.setdefault((pos, stored), set()).add(False)

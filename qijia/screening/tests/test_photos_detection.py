@@ -274,22 +274,23 @@ def test_photos_are_textures_only_when_little_of_their_detail_is_coarse():
 
 
 def test_nearest_textures_leave_a_photo_out_of_its_own_neighbours():
-    sigs = [np.array([float(k)]) for k in range(40)]
+    sigs = [(100 + k, np.array([float(k)])) for k in range(40)]  # (position, signature)
     found = pairs._nearest_textures(sigs, sigs, True)
     assert len(found) == 40 * pairs.TEXTURE_NEIGHBOURS and all(q != s for q, s in found)
-    nearest_to_20 = sorted(s for q, s in found if q == 20)
-    assert nearest_to_20 == [*range(12, 20), *range(21, 29)]
+    nearest_to_20 = sorted(s for q, s in found if q == 120)
+    assert nearest_to_20 == [*range(112, 120), *range(121, 129)]
     # fewer textures than neighbours: every other one
     assert sorted(pairs._nearest_textures(sigs[:3], sigs[:3], True)) == [
-        (0, 1),
-        (0, 2),
-        (1, 0),
-        (1, 2),
-        (2, 0),
-        (2, 1),
+        (100, 101),
+        (100, 102),
+        (101, 100),
+        (101, 102),
+        (102, 100),
+        (102, 101),
     ]
     assert pairs._nearest_textures(sigs[:1], sigs[:1], True) == []
     assert pairs._nearest_textures(sigs[:2], [], False) == []
+    assert pairs._nearest_textures([], sigs, False) == []
 
 
 def test_highlights_clipped_by_a_brighter_copy_are_not_a_change():
