@@ -102,7 +102,7 @@ def _nearest_textures(
         return []
     q = np.stack([sig for _pos, sig in queries])
     s = np.stack([sig for _pos, sig in stored])
-    pairs = []
+    pairs: list[tuple[int, int]] = []
     for start in range(0, len(q), 1024):  # a bounded distance matrix, however many textures
         dist = ((q[start : start + 1024, None, :] - s[None, :, :]) ** 2).sum(axis=2)
         if same_set:
