@@ -28,8 +28,13 @@ PARALLEL_MIN_PAIRS = 2_000  # verify in worker processes from this many candidat
 # is also paired with the TEXTURE_NEIGHBOURS textures most like it by how its variance falls
 # with scale and how its grey levels are spread (``_texture_signature``), and verification
 # decides, as for any candidate (it rejected every shifted framing of these textures tried).
+# A copy's share may come out a few hundredths higher than its original's (a brick tile 0.376,
+# its crop, re-encoded in grey, 0.417: an independent bundle's miss), so a texture's neighbours
+# are looked for among the photos below TEXTURE_NEAR.
 TEXTURE_DETAIL = 0.4
+TEXTURE_NEAR = 0.5
 TEXTURE_NEIGHBOURS = 16
+NEAR_NEIGHBOURS = 4  # for a photo near a texture (between TEXTURE_DETAIL and TEXTURE_NEAR)
 _TEXTURE_SCALES = (8, 16, 64)  # besides 32
 
 #: The caller's key for a photo (a file name, an evidence id...), returned as given.
@@ -64,9 +69,10 @@ def _candidate_pairs(
 
 
 def _texture_signature(fp: PhotoPrint) -> np.ndarray | None:
-    """How a texture's variance falls with scale and how its grey levels spread (both unchanged
-    by a crop, a mirror image or a brightness or contrast change), or None if ``fp`` is not a
-    texture (most photos: one 32x32 reduction tells, about 20 us)."""
+    """How a texture's variance falls with scale (the first entry: the log of the share left at
+    32x32) and how its grey levels spread (both unchanged by a crop, a mirror image or a
+    brightness or contrast change), or None if ``fp`` is not near a texture (most photos: one
+    32x32 reduction tells, about 20 us)."""
     thumb = fp.thumb
     total = float(cv2.meanStdDev(thumb)[1][0, 0]) ** 2
     if total < 1.0:
@@ -77,14 +83,15 @@ def _texture_signature(fp: PhotoPrint) -> np.ndarray | None:
         return max(float(cv2.meanStdDev(small)[1][0, 0]) ** 2 / total, 1e-4)
 
     at_32 = kept(32)
-    if at_32 >= TEXTURE_DETAIL:
+    if at_32 >= TEXTURE_NEAR:
         return None
     spread = (np.percentile(thumb, (10, 25, 50, 75, 90)) - float(thumb.mean())) / np.sqrt(total)
     return np.concatenate([np.log([at_32, *map(kept, _TEXTURE_SCALES)]), spread])
 
 
 def _textures(prints: Sequence[PhotoPrint], start: int = 0) -> list[tuple[int, np.ndarray]]:
-    """(position, signature) of the textures among ``prints``, positions counted from ``start``."""
+    """(position, signature) of the photos near a texture among ``prints``, positions counted
+    from ``start``."""
     return [
         (start + pos, sig)
         for pos, fp in enumerate(prints)
@@ -96,21 +103,28 @@ def _nearest_textures(
     queries: list[tuple[int, np.ndarray]], stored: list[tuple[int, np.ndarray]], same_set: bool
 ) -> list[tuple[int, int]]:
     """(query, stored) positions, as ``_textures`` gives them: each query's TEXTURE_NEIGHBOURS
-    nearest stored signatures (itself left out when the two lists are one)."""
-    k = min(TEXTURE_NEIGHBOURS, len(stored) - (1 if same_set else 0))
-    if not queries or k <= 0:
+    nearest stored signatures (NEAR_NEIGHBOURS for a query that is only near a texture), of
+    pairs where at least one is a texture (below TEXTURE_DETAIL), a query itself left out when
+    the two lists are one."""
+    if not queries or not stored:
         return []
     q = np.stack([sig for _pos, sig in queries])
     s = np.stack([sig for _pos, sig in stored])
+    k = min(TEXTURE_NEIGHBOURS, len(s))
+    q_texture = q[:, 0] < np.log(TEXTURE_DETAIL)
+    s_texture = s[:, 0] < np.log(TEXTURE_DETAIL)
     pairs: list[tuple[int, int]] = []
     for start in range(0, len(q), 1024):  # a bounded distance matrix, however many textures
-        dist = ((q[start : start + 1024, None, :] - s[None, :, :]) ** 2).sum(axis=2)
+        part = slice(start, start + 1024)
+        dist = ((q[part, None, :] - s[None, :, :]) ** 2).sum(axis=2)
+        dist[~(q_texture[part, None] | s_texture[None, :])] = np.inf
         if same_set:
             dist[np.arange(len(dist)), np.arange(start, start + len(dist))] = np.inf
         nearest = np.argpartition(dist, k - 1, axis=1)[:, :k]
-        pairs.extend(
-            (queries[start + r][0], stored[c][0]) for r, row in enumerate(nearest) for c in row
-        )
+        for r, row in enumerate(nearest):
+            if not q_texture[start + r]:  # near a texture: its few nearest textures will do
+                row = row[np.argsort(dist[r, row])[:NEAR_NEIGHBOURS]]
+            pairs.extend((queries[start + r][0], stored[c][0]) for c in row if dist[r, c] < np.inf)
     return pairs
 
 

@@ -274,7 +274,8 @@ def test_photos_are_textures_only_when_little_of_their_detail_is_coarse():
 
 
 def test_nearest_textures_leave_a_photo_out_of_its_own_neighbours():
-    sigs = [(100 + k, np.array([float(k)])) for k in range(40)]  # (position, signature)
+    texture, near = np.log(0.3), np.log(0.45)  # shares left at 32x32: a texture, one near it
+    sigs = [(100 + k, np.array([texture, float(k)])) for k in range(40)]  # (position, signature)
     found = pairs._nearest_textures(sigs, sigs, True)
     assert len(found) == 40 * pairs.TEXTURE_NEIGHBOURS and all(q != s for q, s in found)
     nearest_to_20 = sorted(s for q, s in found if q == 120)
@@ -291,6 +292,17 @@ def test_nearest_textures_leave_a_photo_out_of_its_own_neighbours():
     assert pairs._nearest_textures(sigs[:1], sigs[:1], True) == []
     assert pairs._nearest_textures(sigs[:2], [], False) == []
     assert pairs._nearest_textures([], sigs, False) == []
+    # photos near a texture are paired with textures, not with each other, and with their
+    # NEAR_NEIGHBOURS nearest only
+    mixed = [(1, np.array([texture, 0.0])), (2, np.array([near, 0.1])), (3, np.array([near, 0.2]))]
+    assert sorted(pairs._nearest_textures(mixed, mixed, True)) == [(1, 2), (1, 3), (2, 1), (3, 1)]
+    near_one = [(200, np.array([near, 19.6]))]
+    assert sorted(s for _q, s in pairs._nearest_textures(near_one, sigs, False)) == [
+        118,
+        119,
+        120,
+        121,
+    ]
 
 
 def test_highlights_clipped_by_a_brighter_copy_are_not_a_change():
